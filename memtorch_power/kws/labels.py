@@ -1,0 +1,99 @@
+"""Class vocabularies of the Speech Commands v0.02 keyword-spotting protocols.
+
+Two protocols are supported:
+
+* ``"12"``: the 10 keywords (yes no up down left right on off stop go), then
+  ``_silence_`` and ``_unknown_``, in that fixed order (indices 0-9, 10, 11).
+  Every other v0.02 word maps to ``_unknown_``; ``_silence_`` items are cut from
+  the ``_background_noise_`` recordings.
+* ``"35"``: the 35 words of the v0.02 release, sorted alphabetically, with no
+  silence or unknown class.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "KEYWORDS",
+    "SILENCE_LABEL",
+    "UNKNOWN_LABEL",
+    "V2_WORDS",
+    "PROTOCOLS",
+    "normalize_protocol",
+    "class_names",
+    "label_index",
+]
+
+#: The 10 keywords of the 12-class protocol, in label order.
+KEYWORDS: Final[tuple[str, ...]] = (
+    "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
+)
+#: Label of clips cut from background noise (no speech).
+SILENCE_LABEL: Final[str] = "_silence_"
+#: Label of every word that is not one of :data:`KEYWORDS` (12-class protocol).
+UNKNOWN_LABEL: Final[str] = "_unknown_"
+
+#: The 35 words of Speech Commands v0.02, sorted.
+V2_WORDS: Final[tuple[str, ...]] = tuple(sorted((
+    "backward", "bed", "bird", "cat", "dog", "down", "eight", "five", "follow",
+    "forward", "four", "go", "happy", "house", "learn", "left", "marvin", "nine",
+    "no", "off", "on", "one", "right", "seven", "sheila", "six", "stop", "three",
+    "tree", "two", "up", "visual", "wow", "yes", "zero",
+)))
+
+#: Supported protocol names.
+PROTOCOLS: Final[tuple[str, ...]] = ("12", "35")
+
+_CLASS_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "12": KEYWORDS + (SILENCE_LABEL, UNKNOWN_LABEL),
+    "35": V2_WORDS,
+}
+_INDEX: Final[dict[str, dict[str, int]]] = {
+    p: {name: i for i, name in enumerate(names)} for p, names in _CLASS_NAMES.items()
+}
+
+
+def normalize_protocol(protocol: str | int) -> str:
+    """Return the canonical protocol name (``"12"`` or ``"35"``).
+
+    Accepts the integers 12/35 too, since YAML reads an unquoted ``12`` as an int.
+
+    Raises:
+        ValueError: if the protocol is not one of :data:`PROTOCOLS`.
+    """
+    name = str(protocol).strip()
+    if name not in _CLASS_NAMES:
+        raise ValueError(
+            f"unknown keyword-spotting protocol {protocol!r}; expected one of {list(PROTOCOLS)}"
+        )
+    return name
+
+
+def class_names(protocol: str | int = "12") -> tuple[str, ...]:
+    """Class names of ``protocol`` in label-index order."""
+    return _CLASS_NAMES[normalize_protocol(protocol)]
+
+
+def label_index(word: str, protocol: str | int = "12") -> int:
+    """Integer label of a folder name ``word`` under ``protocol``.
+
+    Under ``"12"``, the keywords map to 0-9, ``_silence_`` to 10 and ``_unknown_``
+    as well as any other v0.02 word to 11. Under ``"35"``, the sorted index of the
+    word among :data:`V2_WORDS`.
+
+    Raises:
+        ValueError: for a word outside the v0.02 vocabulary (or, under ``"35"``, for
+            ``_silence_``/``_unknown_``), or an unknown protocol.
+    """
+    proto = normalize_protocol(protocol)
+    index = _INDEX[proto]
+    if word in index:
+        return index[word]
+    if proto == "12" and word in V2_WORDS:
+        return index[UNKNOWN_LABEL]
+    raise ValueError(
+        f"word {word!r} is not a class of protocol {proto!r} "
+        f"(known words: {', '.join(V2_WORDS)}"
+        + (f", {SILENCE_LABEL}, {UNKNOWN_LABEL})" if proto == "12" else ")")
+    )

@@ -1,0 +1,23 @@
+"""Analog twins of ``torch.nn`` layers on simulated PCM crossbars, and model conversion."""
+
+from memtorch_power.nn.base import AnalogLayer
+from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
+from memtorch_power.nn.convert import ANALOG_TWINS, analog_layers, analogize, digitalize
+from memtorch_power.nn.crossbar import Crossbar
+from memtorch_power.nn.inference import DRIFT_TIMES_S, drift, program
+from memtorch_power.nn.linear import AnalogLinear
+
+__all__ = [
+    "ANALOG_TWINS",
+    "AnalogConv1d",
+    "AnalogConv2d",
+    "AnalogLayer",
+    "AnalogLinear",
+    "Crossbar",
+    "DRIFT_TIMES_S",
+    "analog_layers",
+    "analogize",
+    "digitalize",
+    "drift",
+    "program",
+]

@@ -1,0 +1,55 @@
+"""The optimizer a model's presets need, so a training loop changes in one line."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from aihwkit.optim import AnalogOptimizer
+from torch import nn
+
+from memtorch_power.nn.convert import analog_layers
+
+_DIGITAL_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}
+
+
+def optimizer_for(
+    model: nn.Module,
+    lr: float = 0.01,
+    optimizer: Literal["sgd", "adam", "adamw"] = "sgd",
+    **kwargs: Any,
+) -> torch.optim.Optimizer:
+    """Build the optimizer for ``model``, analog or not.
+
+    * Layers of in-memory presets (``pcm_training``, ``pcm_mixed_precision``) are updated
+      by their tiles (PCM pulses, or digital accumulation then programming) with learning
+      rate ``lr``; ``optimizer`` and ``kwargs`` govern only the digital parameters
+      (norms, biases, digital layers).
+    * Layers of digital-update presets (``ideal``, ``pcm_hwa``) are trained by ``optimizer``
+      like any torch parameter, and their tiles apply weight clipping/remapping after
+      every step.
+    * A model with no analog layer gets the plain torch optimizer.
+
+    Args:
+        model: the model to train.
+        lr: learning rate (for analog tiles and digital parameters alike).
+        optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"``.
+        **kwargs: passed to the torch optimizer (``momentum``, ``weight_decay`` ...).
+
+    Raises:
+        ValueError: for an unknown optimizer name.
+    """
+    try:
+        optimizer_cls = _DIGITAL_OPTIMIZERS[optimizer]
+    except KeyError:
+        known = ", ".join(sorted(_DIGITAL_OPTIMIZERS))
+        raise ValueError(f"unknown optimizer {optimizer!r}; known: {known}") from None
+    if not analog_layers(model):
+        return optimizer_cls(model.parameters(), lr=lr, **kwargs)
+    analog_optimizer = AnalogOptimizer(optimizer_cls, model.parameters(), lr=lr, **kwargs)
+    analog_optimizer.regroup_param_groups(model)
+    return analog_optimizer

@@ -1,0 +1,381 @@
+"""Named PCM crossbar presets: each a recipe for an aihwkit ``RPUConfig`` with its source.
+
+A preset says *what is simulated* (which device, which periphery) and *where the weight
+update happens* (digitally, in the array with PCM pulses, or digitally accumulated and then
+programmed). The energy estimator reads the same traits (:func:`traits_of`) so that the
+workload it prices is the one the simulator runs.
+
+=====================  ==========================================================================
+name                   models
+=====================  ==========================================================================
+``ideal``              a floating-point crossbar: exact MVMs, no noise, no quantisation (validation)
+``pcm_training``       in-memory training: a pair of PCM devices per weight updated in the array by
+                       stochastic pulse coincidences, with refresh (aihwkit ``PCMPreset``)
+``pcm_mixed_precision`` mixed-precision training: gradients accumulated digitally, the PCM array
+                       programmed with whole pulses when the accumulator crosses one device step
+                       (aihwkit ``MixedPrecisionPCMPreset``)
+``pcm_hwa``            hardware-aware training (digital update through a noisy, quantised PCM
+                       forward) and PCM inference with programming noise, 1/f read noise and
+                       drift (``PCMLikeNoiseModel``), global drift compensation, 8-bit DAC/ADC
+=====================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Callable, Literal, Union
+
+from aihwkit.inference.compensation.drift import GlobalDriftCompensation
+from aihwkit.inference.noise.pcm import PCMLikeNoiseModel
+from aihwkit.simulator.configs import (
+    DigitalRankUpdateRPUConfig,
+    InferenceRPUConfig,
+    MappingParameter,
+    TorchInferenceRPUConfig,
+    WeightClipParameter,
+    WeightModifierParameter,
+    WeightRemapParameter,
+)
+from aihwkit.simulator.parameters import IOParameters
+from aihwkit.simulator.parameters.base import RPUConfigBase
+from aihwkit.simulator.parameters.enums import (
+    BoundManagementType,
+    NoiseManagementType,
+    WeightClipType,
+    WeightModifierType,
+    WeightRemapType,
+)
+from aihwkit.simulator.parameters.pre_post import InputRangeParameter, PrePostProcessingParameter
+from aihwkit.simulator.presets import MixedPrecisionPCMPreset, PCMPreset
+from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile
+
+from memtorch_power.tiles import PicklableTorchInferenceTile
+
+UpdateMode = Literal["digital", "in_memory", "mixed_precision"]
+"""Where the weight update of a preset happens.
+
+* ``digital``: gradients and weights live in digital memory; the array only runs MVMs
+  (hardware-aware training). After training, the weights are *programmed* once.
+* ``in_memory``: the outer-product update is applied in the array by PCM pulses.
+* ``mixed_precision``: the gradient is accumulated digitally (``chi``) and the array is
+  programmed with integer numbers of PCM pulses when the accumulator crosses ``dw_min``.
+"""
+
+#: Physical array size used by every PCM preset: 256 x 256 as on IBM's HERMES core
+#: (Le Gallo et al., Nature Electronics 6, 680-693, 2023). aihwkit splits larger matrices
+#: over several tiles of this size and sums the partial results digitally.
+ARRAY_ROWS = 256
+ARRAY_COLS = 256
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named, documented way of building an aihwkit ``RPUConfig``.
+
+    Attributes:
+        name: registry key (``ideal``, ``pcm_training`` ...).
+        models: one sentence on what the preset simulates.
+        source: publications / aihwkit classes the numbers come from.
+        update: where the weight update happens (see :data:`UpdateMode`).
+        factory: builds a fresh ``RPUConfig`` each call.
+    """
+
+    name: str
+    models: str
+    source: str
+    update: UpdateMode
+    factory: Callable[[], RPUConfigBase]
+
+    def rpu_config(self) -> RPUConfigBase:
+        """A fresh aihwkit ``RPUConfig`` for this preset (never shared between layers)."""
+        return self.factory()
+
+    @property
+    def needs_analog_optimizer(self) -> bool:
+        """True if the weights are updated by the tile (pulsed / mixed precision)."""
+        return self.update != "digital"
+
+    @property
+    def supports_programming(self) -> bool:
+        """True if the preset has a programming-noise and drift model (inference presets)."""
+        return isinstance(self.rpu_config(), InferenceRPUConfig)
+
+
+def _mapping(**overrides: object) -> MappingParameter:
+    kwargs: dict = dict(max_input_size=ARRAY_ROWS, max_output_size=ARRAY_COLS, digital_bias=True)
+    kwargs.update(overrides)
+    return MappingParameter(**kwargs)
+
+
+def _torch_inference_config() -> TorchInferenceRPUConfig:
+    config = TorchInferenceRPUConfig()
+    config.tile_class = PicklableTorchInferenceTile
+    return config
+
+
+def _ideal() -> RPUConfigBase:
+    config = _torch_inference_config()
+    config.mapping = _mapping()
+    config.forward = IOParameters(is_perfect=True)
+    config.pre_post = PrePostProcessingParameter(input_range=InputRangeParameter(enable=False))
+    config.noise_model = None
+    config.drift_compensation = None
+    return config
+
+
+def _pcm_training() -> RPUConfigBase:
+    config = PCMPreset()
+    config.mapping = _mapping()
+    return config
+
+
+def _pcm_mixed_precision() -> RPUConfigBase:
+    config = MixedPrecisionPCMPreset()
+    config.mapping = _mapping()
+    return config
+
+
+def _pcm_hwa() -> RPUConfigBase:
+    # Settings follow aihwkit's StandardHWATrainingPreset (Rasch et al., Nature Communications
+    # 14, 5282, 2023), restricted to what the pure-PyTorch tile simulates (no IR drop, no
+    # PCM read-noise during the forward of training) so that it runs on CPU and GPU.
+    config = _torch_inference_config()
+    config.mapping = _mapping(
+        weight_scaling_omega=1.0,
+        weight_scaling_columnwise=True,
+        learn_out_scaling=True,
+        out_scaling_columnwise=True,
+    )
+    config.forward = IOParameters(
+        inp_res=254.0,  # 8-bit signed DAC (2**8 - 2 levels)
+        out_res=254.0,  # 8-bit ADC
+        out_bound=10.0,
+        out_noise=0.04,  # additive output noise, in units of the max output (Rasch 2023)
+        bound_management=BoundManagementType.NONE,
+        noise_management=NoiseManagementType.CONSTANT,
+        nm_thres=1.0,
+    )
+    config.pre_post = PrePostProcessingParameter(
+        input_range=InputRangeParameter(
+            enable=True,
+            init_value=3.0,
+            init_from_data=100,
+            init_std_alpha=3.0,
+            decay=0.001,
+            input_min_percentage=0.95,
+            output_min_percentage=0.95,
+            manage_output_clipping=False,
+            gradient_scale=1.0,
+            gradient_relative=True,
+        )
+    )
+    config.clip = WeightClipParameter(type=WeightClipType.FIXED_VALUE, fixed_value=1.0)
+    config.remap = WeightRemapParameter(
+        remapped_wmax=1.0, type=WeightRemapType.CHANNELWISE_SYMMETRIC
+    )
+    # Training noise: additive Gaussian weight noise of 6 % of w_max per mini-batch, within
+    # the 2-10 % range used for PCM hardware-aware training (Joshi et al., Nature
+    # Communications 11, 2473, 2020; Rasch et al. 2023).
+    config.modifier = WeightModifierParameter(
+        type=WeightModifierType.ADD_NORMAL, std_dev=0.06, rel_to_actual_wmax=True
+    )
+    # PCM programming noise, 1/f read noise and drift (Nandakumar et al., ICECS 2019;
+    # Joshi et al. 2020), g_max = 25 uS as in aihwkit's default PCM model.
+    config.noise_model = PCMLikeNoiseModel(g_max=25.0)
+    config.drift_compensation = GlobalDriftCompensation()
+    return config
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            name="ideal",
+            models="Floating-point crossbar: exact MVMs, no noise or quantisation.",
+            source="aihwkit TorchInferenceRPUConfig with a perfect forward (cf. FloatingPointPreset)",
+            update="digital",
+            factory=_ideal,
+        ),
+        Preset(
+            name="pcm_training",
+            models=(
+                "In-memory SGD: a differential pair of PCM devices per weight (one-sided, with "
+                "refresh), updated in the array by stochastic pulse coincidences; 7-bit DAC, "
+                "9-bit ADC, noisy forward and backward MVMs."
+            ),
+            source=(
+                "aihwkit PCMPreset / PCMPresetDevice: Nandakumar et al., Frontiers in "
+                "Neuroscience 14, 406 (2020); Gokmen & Vlasov, Frontiers in Neuroscience 10, 333 "
+                "(2016) for the pulsed update"
+            ),
+            update="in_memory",
+            factory=_pcm_training,
+        ),
+        Preset(
+            name="pcm_mixed_precision",
+            models=(
+                "Mixed-precision training: gradients accumulated in a digital matrix (chi), "
+                "PCM devices programmed with whole pulses when it crosses one device step."
+            ),
+            source=(
+                "aihwkit MixedPrecisionPCMPreset: Nandakumar et al., Frontiers in Neuroscience 14, "
+                "406 (2020); Le Gallo et al., Nature Electronics 1, 246 (2018)"
+            ),
+            update="mixed_precision",
+            factory=_pcm_mixed_precision,
+        ),
+        Preset(
+            name="pcm_hwa",
+            models=(
+                "Hardware-aware training and PCM inference: 8-bit DAC/ADC, output noise, learned "
+                "input ranges, weight noise during training; programming noise, 1/f read noise "
+                "and conductance drift at inference with global drift compensation."
+            ),
+            source=(
+                "aihwkit StandardHWATrainingPreset (Rasch et al., Nature Communications 14, 5282, "
+                "2023) and PCMLikeNoiseModel (Nandakumar et al., ICECS 2019; Joshi et al., Nature "
+                "Communications 11, 2473, 2020)"
+            ),
+            update="digital",
+            factory=_pcm_hwa,
+        ),
+    )
+}
+
+PresetLike = Union[str, Preset, RPUConfigBase]
+
+
+def get_preset(spec: PresetLike) -> Preset:
+    """Resolve a preset name, a :class:`Preset` or any aihwkit ``RPUConfig`` to a :class:`Preset`.
+
+    Raises:
+        ValueError: for an unknown preset name (the message lists the known ones).
+        TypeError: for anything that is neither a name, a Preset nor an RPUConfig.
+    """
+    if isinstance(spec, Preset):
+        return spec
+    if isinstance(spec, str):
+        try:
+            return PRESETS[spec]
+        except KeyError:
+            known = ", ".join(sorted(PRESETS))
+            raise ValueError(f"unknown preset {spec!r}; known presets: {known}") from None
+    if isinstance(spec, RPUConfigBase):
+        template = copy.deepcopy(spec)
+        if getattr(template, "tile_class", None) is TorchInferenceTile:
+            template.tile_class = PicklableTorchInferenceTile  # same maths, survives torch.save
+        return Preset(
+            name=f"custom:{type(spec).__name__}",
+            models=f"user-supplied aihwkit {type(spec).__name__}",
+            source="user",
+            update=_update_mode_of(spec),
+            factory=lambda: copy.deepcopy(template),
+        )
+    raise TypeError(
+        "preset must be a preset name, a memtorch_power.presets.Preset or an aihwkit RPUConfig, "
+        f"got {type(spec).__name__}"
+    )
+
+
+def _update_mode_of(config: RPUConfigBase) -> UpdateMode:
+    if isinstance(config, InferenceRPUConfig):
+        return "digital"
+    if isinstance(config, DigitalRankUpdateRPUConfig):
+        return "mixed_precision"
+    return "in_memory"
+
+
+@dataclass(frozen=True)
+class PresetTraits:
+    """What the energy model needs to know about a preset, read from its ``RPUConfig``.
+
+    Attributes:
+        update: where the weight update happens.
+        dac_bits: input (DAC) resolution in bits of the forward MVM; ``None`` if ideal.
+        adc_bits: output (ADC) resolution in bits of the forward MVM; ``None`` if ideal.
+        array_rows: physical array rows (inputs) per tile; 0 means unlimited.
+        array_cols: physical array columns (outputs) per tile; 0 means unlimited.
+        dw_min: mean weight change of one PCM pulse, in the preset's weight units
+            (``None`` where no pulses are applied during training).
+        w_max: largest weight a device pair represents, in the same units.
+        update_bl: maximum pulse-train length of one stochastic update (pulsed presets).
+        devices_per_weight: PCM devices holding one weight (2 for a differential pair).
+    """
+
+    update: UpdateMode
+    dac_bits: float | None
+    adc_bits: float | None
+    array_rows: int
+    array_cols: int
+    dw_min: float | None
+    w_max: float | None
+    update_bl: int | None
+    devices_per_weight: int
+
+
+def _bits(resolution: float) -> float | None:
+    """aihwkit expresses resolution either as a step (<1) or as a number of levels (>1)."""
+    if resolution <= 0:
+        return None
+    levels = 1.0 / resolution if resolution < 1.0 else resolution
+    return math.log2(levels + 2.0)
+
+
+def traits_of(spec: PresetLike) -> PresetTraits:
+    """Read the energy-relevant traits of a preset (see :class:`PresetTraits`)."""
+    preset = get_preset(spec)
+    config = preset.rpu_config()
+    forward = getattr(config, "forward", None)
+    perfect = forward is None or getattr(forward, "is_perfect", False)
+    mapping = getattr(config, "mapping", MappingParameter())
+    dw_min = w_max = None
+    update_bl = None
+    devices = 2  # differential pair (G+ - G-) for every PCM preset here
+    device = getattr(config, "device", None)
+    inner = getattr(device, "device", None)  # MixedPrecisionCompound wraps the unit cell
+    cell = inner if inner is not None else device
+    unit_devices = getattr(cell, "unit_cell_devices", None)
+    if preset.update != "digital" and unit_devices:
+        dw_min = float(unit_devices[0].dw_min)
+        w_max = float(unit_devices[0].w_max)
+        devices = len(unit_devices)
+    elif preset.update != "digital" and hasattr(cell, "dw_min"):
+        dw_min = float(cell.dw_min)
+        w_max = float(getattr(cell, "w_max", 1.0))
+    if preset.update == "in_memory":
+        update_bl = int(getattr(config.update, "desired_bl", 31))
+    return PresetTraits(
+        update=preset.update,
+        dac_bits=None if perfect else _bits(forward.inp_res),
+        adc_bits=None if perfect else _bits(forward.out_res),
+        array_rows=int(mapping.max_input_size),
+        array_cols=int(mapping.max_output_size),
+        dw_min=dw_min,
+        w_max=w_max,
+        update_bl=update_bl,
+        devices_per_weight=devices,
+    )
+
+
+def describe_presets() -> list[dict[str, str]]:
+    """One row per named preset: name, update mode, what it models and its source."""
+    return [
+        {"name": p.name, "update": p.update, "models": p.models, "source": p.source}
+        for p in PRESETS.values()
+    ]
+
+
+__all__ = [
+    "ARRAY_COLS",
+    "ARRAY_ROWS",
+    "PRESETS",
+    "Preset",
+    "PresetLike",
+    "PresetTraits",
+    "UpdateMode",
+    "describe_presets",
+    "get_preset",
+    "traits_of",
+]
