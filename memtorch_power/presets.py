@@ -100,7 +100,8 @@ class Preset:
     @property
     def supports_programming(self) -> bool:
         """True if the preset has a programming-noise and drift model (inference presets)."""
-        return isinstance(self.rpu_config(), InferenceRPUConfig)
+        config = self.rpu_config()
+        return isinstance(config, InferenceRPUConfig) and config.noise_model is not None
 
 
 def _mapping(**overrides: object) -> MappingParameter:
