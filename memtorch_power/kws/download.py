@@ -8,12 +8,14 @@ corrupt download never leaves a half-filled dataset folder behind.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import shutil
 import tarfile
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Final
 
@@ -81,7 +83,7 @@ def safe_extract(archive: str | os.PathLike[str], dest: str | os.PathLike[str]) 
             for member in tar:
                 _check_member(member, archive)
                 tar.extract(member, path=dest, filter="data")
-    except (tarfile.TarError, EOFError, OSError) as err:
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as err:
         if isinstance(err, tarfile.FilterError):
             raise ValueError(f"unsafe member in archive {archive!r}: {err}") from err
         raise ValueError(f"cannot unpack archive {archive!r}: {err}") from err

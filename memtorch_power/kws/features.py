@@ -207,6 +207,8 @@ def mfcc(
 
 class _Features(nn.Module):
     n_features: int
+    window: Tensor
+    filterbank: Tensor
 
     def __init__(
         self, n_mels: int, sample_rate: int, win_length: int, hop_length: int, n_fft: int,
@@ -271,6 +273,8 @@ class MFCC(_Features):
         sample_rate, win_length, hop_length, n_fft, f_min, f_max, log_offset: as
             :class:`LogMel`; the mel range defaults to 20-4000 Hz.
     """
+
+    dct: Tensor
 
     def __init__(
         self, n_mfcc: int = 40, n_mels: int | None = None, sample_rate: int = SAMPLE_RATE,

@@ -4,7 +4,7 @@ Two protocols are supported:
 
 * ``"12"``: the 10 keywords (yes no up down left right on off stop go), then
   ``_silence_`` and ``_unknown_``, in that fixed order (indices 0-9, 10, 11).
-  Every other v0.02 word maps to ``_unknown_``; ``_silence_`` items are cut from
+  Every other word maps to ``_unknown_``; ``_silence_`` items are cut from
   the ``_background_noise_`` recordings.
 * ``"35"``: the 35 words of the v0.02 release, sorted alphabetically, with no
   silence or unknown class.
@@ -78,22 +78,22 @@ def class_names(protocol: str | int = "12") -> tuple[str, ...]:
 def label_index(word: str, protocol: str | int = "12") -> int:
     """Integer label of a folder name ``word`` under ``protocol``.
 
-    Under ``"12"``, the keywords map to 0-9, ``_silence_`` to 10 and ``_unknown_``
-    as well as any other v0.02 word to 11. Under ``"35"``, the sorted index of the
-    word among :data:`V2_WORDS`.
+    Under ``"12"``, the keywords map to 0-9, ``_silence_`` to 10, and ``_unknown_``
+    as well as every other word to 11 (as TensorFlow's recipe, which treats any
+    non-keyword folder as unknown). Under ``"35"``, the index of the word in the
+    sorted :data:`V2_WORDS`.
 
     Raises:
-        ValueError: for a word outside the v0.02 vocabulary (or, under ``"35"``, for
-            ``_silence_``/``_unknown_``), or an unknown protocol.
+        ValueError: under ``"35"``, for a word outside the v0.02 vocabulary
+            (``_silence_``/``_unknown_`` included); an unknown protocol.
     """
     proto = normalize_protocol(protocol)
     index = _INDEX[proto]
     if word in index:
         return index[word]
-    if proto == "12" and word in V2_WORDS:
+    if proto == "12":
         return index[UNKNOWN_LABEL]
     raise ValueError(
-        f"word {word!r} is not a class of protocol {proto!r} "
-        f"(known words: {', '.join(V2_WORDS)}"
-        + (f", {SILENCE_LABEL}, {UNKNOWN_LABEL})" if proto == "12" else ")")
+        f"word {word!r} is not a class of protocol {proto!r}; its classes are the 35 "
+        f"v0.02 words: {', '.join(V2_WORDS)}"
     )

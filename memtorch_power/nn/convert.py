@@ -24,7 +24,9 @@ ANALOG_TWINS: dict[type[nn.Module], type[AnalogLayer]] = {
 Exclude = Iterable[str] | Callable[[str, nn.Module], bool] | None
 
 
-def _excluded(exclude: Exclude, name: str, module: nn.Module) -> bool:
+def _excluded(exclude: Exclude, name: str, module: nn.Module, skip_grouped: bool = False) -> bool:
+    if skip_grouped and getattr(module, "groups", 1) > 1:
+        return True
     if exclude is None:
         return False
     if callable(exclude):
@@ -37,6 +39,7 @@ def analogize(
     preset: PresetLike = DEFAULT_PRESET,
     exclude: Exclude = None,
     inplace: bool = False,
+    skip_grouped: bool = False,
 ) -> nn.Module:
     """Replace every ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` by its analog twin.
 
@@ -51,6 +54,9 @@ def analogize(
             ``"blocks.*.depthwise"``) or a predicate ``(name, module) -> bool``; matching layers
             stay digital.
         inplace: modify ``model`` itself instead of a deep copy.
+        skip_grouped: keep grouped and depthwise convolutions (``groups > 1``) digital, as
+            most analog accelerators do: a depthwise kernel would use a ``k x k``-row slice of
+            an array per channel, and simulating one crossbar per group is slow.
 
     Returns:
         The converted model (``model`` itself if ``inplace``).
@@ -63,12 +69,12 @@ def analogize(
         model = copy.deepcopy(model)
     twin = ANALOG_TWINS.get(type(model))
     if twin is not None:
-        return model if _excluded(exclude, "", model) else twin.from_torch(model, resolved)
+        return model if _excluded(exclude, "", model, skip_grouped) else twin.from_torch(model, resolved)
     for name, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
             qualified = f"{name}.{child_name}" if name else child_name
             twin = ANALOG_TWINS.get(type(child))
-            if twin is None or _excluded(exclude, qualified, child):
+            if twin is None or _excluded(exclude, qualified, child, skip_grouped):
                 continue
             setattr(module, child_name, twin.from_torch(child, resolved))
     return model

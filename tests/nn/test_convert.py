@@ -77,6 +77,9 @@ def test_exclude_by_pattern_and_predicate() -> None:
     )
     assert type(depthwise_digital.features[3]) is nn.Conv2d
     assert isinstance(depthwise_digital.features[4], AnalogConv2d)
+    skipped = analogize(SmallCNN(), "ideal", skip_grouped=True)
+    assert type(skipped.features[3]) is nn.Conv2d
+    assert isinstance(skipped.features[0], AnalogConv2d) and isinstance(skipped.features[4], AnalogConv2d)
 
 
 @pytest.mark.parametrize("preset", ["ideal", "pcm_hwa", "pcm_training", "pcm_mixed_precision"])

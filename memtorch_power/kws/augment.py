@@ -1,0 +1,174 @@
+"""Batched waveform augmentation: random time shift and background-noise mixing.
+
+Both modules act on float waveform batches ``[batch, samples]`` (values in
+[-1, 1]) on any device, draw their random numbers from their own CPU
+:class:`torch.Generator` (so a seed makes them reproducible regardless of the
+global RNG and of the device), and always augment when called: the caller decides
+when (the data module only calls them on training batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+__all__ = ["TimeShift", "BackgroundNoise"]
+
+
+def _generator(seed: int | None) -> torch.Generator:
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(seed)
+    return gen
+
+
+def _check_batch(x: Tensor) -> None:
+    if x.dim() != 2 or not x.is_floating_point():
+        raise ValueError(
+            f"expected float waveforms [batch, samples], got {tuple(x.shape)} {x.dtype}"
+        )
+
+
+class TimeShift(nn.Module):
+    """Shift each waveform by a random whole number of samples, uniform in
+    ``[-max_shift, +max_shift]``, filling with zeros (TensorFlow recipe:
+    ``time_shift_ms = 100``). A positive shift delays the signal.
+
+    Args:
+        max_shift_ms: largest shift, milliseconds.
+        sample_rate: Hz.
+        seed: seed of the module's generator (None: random).
+    """
+
+    def __init__(self, max_shift_ms: float = 100.0, sample_rate: int = 16000, seed: int | None = None) -> None:
+        super().__init__()
+        if max_shift_ms < 0:
+            raise ValueError(f"max_shift_ms must be >= 0, got {max_shift_ms}")
+        self.max_shift = int(round(max_shift_ms * sample_rate / 1000.0))
+        self.generator = _generator(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random sequence from ``seed``."""
+        self.generator.manual_seed(seed)
+
+    def sample_shifts(self, batch: int) -> Tensor:
+        """Draw ``batch`` shifts (samples, int64, on CPU); advances the generator."""
+        m = self.max_shift
+        return torch.randint(-m, m + 1, (batch,), generator=self.generator)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_batch(x)
+        batch, n = x.shape
+        shifts = self.sample_shifts(batch).to(x.device)
+        if self.max_shift == 0:
+            return x
+        src = torch.arange(n, device=x.device).unsqueeze(0) - shifts.unsqueeze(1)  # [B, N]
+        valid = (src >= 0) & (src < n)
+        out = torch.gather(x, 1, src.clamp(0, n - 1))
+        return out * valid.to(x.dtype)
+
+
+class BackgroundNoise(nn.Module):
+    """Mix a random segment of a background recording into each waveform.
+
+    For each example: with probability ``prob``, pick a recording uniformly, a
+    uniformly random offset in it, and add that segment scaled by a volume drawn
+    uniformly from ``volume_range`` (fraction of full scale: TensorFlow's recipe uses
+    ``background_frequency = 0.8``, ``background_volume = 0.1``), or, if
+    ``snr_db_range`` is given, scaled so that the signal-to-noise ratio is drawn
+    uniformly from that range in dB. The sum is clipped to [-1, 1].
+
+    Args:
+        noise: recordings as 1-D tensors/arrays; int16 PCM is divided by 32768,
+            floats are taken as they are. Each must hold at least ``num_samples``.
+        prob: probability that an example gets noise.
+        volume_range: ``(low, high)`` noise gain (used when ``snr_db_range`` is None).
+        snr_db_range: ``(low, high)`` SNR in dB, or None.
+        num_samples: longest waveform to be augmented, samples.
+        seed: seed of the module's generator (None: random).
+    """
+
+    noise: Tensor
+    starts: Tensor
+    lengths: Tensor
+
+    def __init__(
+        self,
+        noise: Sequence[Tensor | np.ndarray],
+        prob: float = 0.8,
+        volume_range: tuple[float, float] = (0.0, 0.1),
+        snr_db_range: tuple[float, float] | None = None,
+        num_samples: int = 16000,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f"prob must be in [0, 1], got {prob}")
+        if volume_range[0] > volume_range[1] or volume_range[0] < 0:
+            raise ValueError(f"volume_range must be (low, high) with 0 <= low <= high, got {volume_range}")
+        if snr_db_range is not None and snr_db_range[0] > snr_db_range[1]:
+            raise ValueError(f"snr_db_range must be (low, high), got {snr_db_range}")
+        tensors = [self._as_float(n) for n in noise]
+        if not tensors:
+            raise ValueError("BackgroundNoise needs at least one noise recording")
+        short = [i for i, t in enumerate(tensors) if t.numel() < num_samples]
+        if short:
+            raise ValueError(
+                f"noise recordings {short} are shorter than num_samples={num_samples} samples"
+            )
+        lengths = torch.tensor([t.numel() for t in tensors], dtype=torch.long)
+        self.register_buffer("noise", torch.cat(tensors), persistent=False)
+        self.register_buffer("starts", torch.cumsum(lengths, 0) - lengths, persistent=False)
+        self.register_buffer("lengths", lengths, persistent=False)
+        # CPU copies for drawing offsets without a device round trip
+        self._lengths_cpu, self._starts_cpu = lengths.clone(), (torch.cumsum(lengths, 0) - lengths)
+        self.prob = prob
+        self.volume_range = (float(volume_range[0]), float(volume_range[1]))
+        self.snr_db_range = None if snr_db_range is None else (float(snr_db_range[0]), float(snr_db_range[1]))
+        self.num_samples = num_samples
+        self.generator = _generator(seed)
+
+    @staticmethod
+    def _as_float(n: Tensor | np.ndarray) -> Tensor:
+        t = torch.as_tensor(n).reshape(-1)
+        if t.dtype == torch.int16:
+            return t.to(torch.float32) / 32768.0
+        if not t.is_floating_point():
+            raise ValueError(f"noise must be int16 PCM or float, got {t.dtype}")
+        return t.to(torch.float32)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random sequence from ``seed``."""
+        self.generator.manual_seed(seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_batch(x)
+        batch, n = x.shape
+        if n > self.num_samples:
+            raise ValueError(f"waveforms of {n} samples exceed num_samples={self.num_samples}")
+        g = self.generator
+        # All draws on CPU in a fixed order, whatever the device and prob.
+        rec = torch.randint(len(self._lengths_cpu), (batch,), generator=g)
+        span = (self._lengths_cpu[rec] - n + 1).to(torch.float64)
+        offset = (torch.rand(batch, generator=g, dtype=torch.float64) * span).long()
+        apply = torch.rand(batch, generator=g) < self.prob
+        level = torch.rand(batch, generator=g)
+        pos = (self._starts_cpu[rec] + offset).to(x.device)
+        idx = pos.unsqueeze(1) + torch.arange(n, device=x.device).unsqueeze(0)
+        segment = self.noise[idx].to(x.dtype)  # [B, N]
+        if self.snr_db_range is None:
+            lo, hi = self.volume_range
+            gain = (lo + (hi - lo) * level).to(x.device, x.dtype)
+        else:
+            lo, hi = self.snr_db_range
+            snr_db = (lo + (hi - lo) * level).to(x.device, x.dtype)
+            p_signal = x.square().mean(1)
+            p_noise = segment.square().mean(1).clamp_min(1e-12)
+            gain = torch.sqrt(p_signal / (p_noise * 10.0 ** (snr_db / 10.0)))
+        gain = gain * apply.to(x.device, x.dtype)
+        return (x + gain.unsqueeze(1) * segment).clamp(-1.0, 1.0)

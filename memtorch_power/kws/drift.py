@@ -1,0 +1,203 @@
+"""Accuracy of a programmed PCM model as its conductances drift, and a callback that reports it."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import lightning as L
+import torch
+from rich.console import Console
+from rich.table import Table
+from torch import Tensor, nn
+
+from memtorch_power.io import save_figure, write_json, write_text
+from memtorch_power.nn import DRIFT_TIMES_S, analog_layers, drift, program
+
+Batch = tuple[Tensor, Tensor]
+
+
+def is_programmable(model: nn.Module) -> bool:
+    """True if ``model`` has analog layers whose preset models programming and drift."""
+    layers = analog_layers(model)
+    return bool(layers) and all(layer.preset.supports_programming for _, layer in layers)
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, batches: Iterable[Batch], transform: Callable[[Batch], Batch]) -> float:
+    correct = total = 0
+    for batch in batches:
+        x, y = transform(batch)
+        correct += (model(x).argmax(dim=1) == y).sum().item()
+        total += len(y)
+    if total == 0:
+        raise ValueError("accuracy_after_drift: the data loader yielded no examples")
+    return correct / total
+
+
+def accuracy_after_drift(
+    model: nn.Module,
+    batches: Iterable[Batch],
+    times: Mapping[str, float] = DRIFT_TIMES_S,
+    repeats: int = 3,
+    transform: Callable[[Batch], Batch] = lambda batch: batch,
+    seed: int = 0,
+) -> list[dict[str, float | str | int]]:
+    """Program ``model`` ``repeats`` times (fresh programming noise each time) and measure the
+    accuracy after each drift time.
+
+    Args:
+        model: a model whose analog layers use an inference preset (e.g. ``pcm_hwa``).
+        batches: a re-iterable of ``(input, label)`` batches (e.g. a DataLoader).
+        times: label -> seconds after programming.
+        repeats: independent programming runs (the accuracy varies with the noise).
+        transform: turns a loader batch into ``(model input, labels)``.
+        seed: seeds torch's RNG before each programming run, for reproducible reports.
+
+    Returns:
+        One row per repeat and time: ``{"time", "t_seconds", "repeat", "accuracy"}``.
+    """
+    if not is_programmable(model):
+        raise ValueError("accuracy_after_drift needs analog layers of an inference preset such as 'pcm_hwa'")
+    was_training = model.training
+    model.eval()
+    rows: list[dict[str, float | str | int]] = []
+    try:
+        for repeat in range(repeats):
+            torch.manual_seed(seed + repeat)
+            program(model)
+            for label, seconds in times.items():
+                drift(model, seconds)
+                rows.append(
+                    {"time": label, "t_seconds": seconds, "repeat": repeat,
+                     "accuracy": _accuracy(model, batches, transform)}
+                )
+    finally:
+        model.train(was_training)
+    return rows
+
+
+def summarize(rows: list[dict]) -> list[dict[str, float | str]]:
+    """Mean and standard deviation of the accuracy per drift time, in time order."""
+    by_time: dict[str, list[dict]] = {}
+    for row in rows:
+        by_time.setdefault(str(row["time"]), []).append(row)
+    summary = []
+    for label, group in by_time.items():
+        values = [float(r["accuracy"]) for r in group]
+        summary.append({
+            "time": label,
+            "t_seconds": float(group[0]["t_seconds"]),
+            "accuracy_mean": statistics.fmean(values),
+            "accuracy_std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "repeats": len(values),
+        })
+    return sorted(summary, key=lambda r: r["t_seconds"])
+
+
+def markdown_table(summary: list[dict], reference: float | None = None) -> str:
+    """A markdown table of accuracy per drift time (and the drop from ``reference``)."""
+    lines = ["| time after programming | test accuracy | std | drop vs. before programming |",
+             "|---|---:|---:|---:|"]
+    for row in summary:
+        drop = "" if reference is None else f"{100 * (reference - row['accuracy_mean']):+.2f} pt"
+        lines.append(f"| {row['time']} | {100 * row['accuracy_mean']:.2f} % | "
+                     f"{100 * row['accuracy_std']:.2f} | {drop} |")
+    return "\n".join(lines)
+
+
+def plot_drift(summary: list[dict], reference: float | None = None, title: str = "") -> "object":
+    """Accuracy against time after programming (log scale), with the digital/unprogrammed line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    times = [r["t_seconds"] for r in summary]
+    means = [100 * r["accuracy_mean"] for r in summary]
+    stds = [100 * r["accuracy_std"] for r in summary]
+    axis.errorbar(times, means, yerr=stds, marker="o", capsize=3, label="programmed PCM")
+    for t, row in zip(times, summary):
+        axis.annotate(row["time"], (t, 100 * row["accuracy_mean"]), textcoords="offset points",
+                      xytext=(0, 7), ha="center", fontsize=8)
+    if reference is not None:
+        axis.axhline(100 * reference, color="grey", linestyle="--", label="before programming")
+    axis.set_xscale("log")
+    axis.set_xlabel("time after programming (s)")
+    axis.set_ylabel("test accuracy (%)")
+    axis.set_title(title or "Accuracy under PCM drift")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="lower left")
+    figure.tight_layout()
+    return figure
+
+
+class _Limited:
+    """A re-iterable view of the first ``limit`` batches of a loader (all if None/inf)."""
+
+    def __init__(self, loader: Iterable[Batch], limit: int | None) -> None:
+        self.loader, self.limit = loader, limit
+
+    def __iter__(self):  # noqa: ANN204
+        for index, batch in enumerate(self.loader):
+            if self.limit is not None and index >= self.limit:
+                return
+            yield batch
+
+
+class DriftEvaluation(L.Callback):
+    """After ``trainer.test``, program the model and report test accuracy under drift.
+
+    Writes ``drift.json``, ``drift.md`` and ``drift.png`` into ``output_dir`` (default: the
+    trainer's log directory) and prints a table. Does nothing for digital models or
+    presets without a drift model.
+
+    Args:
+        times: drift time labels to evaluate, from :data:`memtorch_power.nn.DRIFT_TIMES_S`.
+        repeats: independent programming runs per time.
+        output_dir: where to write the report.
+    """
+
+    def __init__(self, times: list[str] | None = None, repeats: int = 3, output_dir: str | None = None) -> None:
+        unknown = sorted(set(times or []) - set(DRIFT_TIMES_S))
+        if unknown:
+            raise ValueError(f"DriftEvaluation: unknown drift times {unknown}; known: {list(DRIFT_TIMES_S)}")
+        self.times = {label: DRIFT_TIMES_S[label] for label in (times or DRIFT_TIMES_S)}
+        self.repeats = repeats
+        self.output_dir = output_dir
+        self.summary: list[dict] | None = None
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not is_programmable(pl_module) or trainer.datamodule is None:
+            return
+        datamodule = trainer.datamodule
+        reference = trainer.callback_metrics.get("test/acc")
+        reference = None if reference is None else float(reference)
+        # the same batches as the test loop (honours Trainer(limit_test_batches=...))
+        counts = trainer.num_test_batches
+        batch_limit = int(counts[0]) if counts and counts[0] != float("inf") else None
+        loader = _Limited(datamodule.test_dataloader(), batch_limit)
+        device = pl_module.device
+
+        def transform(batch: Batch) -> Batch:
+            x, y = batch
+            return datamodule.transform_batch((x.to(device), y.to(device)))
+
+        rows = accuracy_after_drift(pl_module, loader, self.times, self.repeats, transform)
+        self.summary = summarize(rows)
+        folder = Path(self.output_dir or trainer.log_dir or ".")
+        write_json(folder / "drift.json", {"reference_accuracy": reference, "summary": self.summary, "runs": rows})
+        write_text(folder / "drift.md", markdown_table(self.summary, reference) + "\n")
+        import matplotlib.pyplot as plt
+
+        figure = plot_drift(self.summary, reference)
+        save_figure(figure, folder / "drift.png")
+        plt.close(figure)
+        table = Table(title="Test accuracy after programming and drift")
+        for column in ("time", "accuracy", "std"):
+            table.add_column(column, justify="right")
+        for row in self.summary:
+            table.add_row(row["time"], f"{100 * row['accuracy_mean']:.2f} %", f"{100 * row['accuracy_std']:.2f}")
+        Console().print(table)

@@ -1,0 +1,189 @@
+"""Small keyword-spotting CNNs built only from plain torch layers.
+
+Only ``nn.Conv2d``, ``nn.BatchNorm2d``, ``nn.ReLU``, ``nn.AvgPool2d``,
+``nn.AdaptiveAvgPool2d``, ``nn.Dropout`` and ``nn.Linear`` are used (no functional
+convolutions or custom layers), so every Conv2d/Linear can be swapped for an
+analog counterpart by walking ``named_modules()``. Input ``[batch, 1, n_features,
+frames]``, output logits ``[batch, num_classes]``.
+
+Parameter and MAC counts in the docstrings are for the default arguments and a
+``[1, 40, 98]`` input (40 MFCC x 98 frames of a 1 s clip), computed with
+:func:`count_parameters` and :func:`count_macs` (MACs of Conv2d and Linear layers
+only; batch norm, ReLU and pooling are not counted). ``tests/kws`` checks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["DSCNN", "Res8", "MODELS", "build_model", "count_parameters", "count_macs"]
+
+
+def _check_input(x: Tensor, n_features: int, name: str) -> None:
+    if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] != n_features:
+        raise ValueError(
+            f"{name} expects input [batch, 1, {n_features}, frames], got {tuple(x.shape)}"
+        )
+
+
+class DSCNN(nn.Module):
+    """Depthwise-separable CNN in the shape of the MLPerf Tiny keyword-spotting
+    reference (Zhang et al. 2017, "Hello Edge"; mlcommons/tiny ``ds_cnn``).
+
+    Conv 10x4 stride 2 (TensorFlow "same" padding for a 40x98 input, giving 20x49)
+    + BN + ReLU + Dropout(0.2), then ``blocks`` x [depthwise 3x3 (groups=channels) +
+    BN + ReLU + pointwise 1x1 + BN + ReLU], Dropout(0.4), global average pool,
+    Linear. Convolutions have no bias (each is followed by batch norm), unlike the
+    Keras reference, which keeps redundant biases.
+
+    Defaults (12 classes, 64 channels, 4 blocks, input [1, 40, 98], 20x49 maps
+    after the first conv): 23,180 parameters (1,152 of them BN scales/shifts;
+    BN running statistics not counted) and 20,823,808 MACs (first conv 2.51 M,
+    depthwise 2.26 M, pointwise 16.06 M, linear 768).
+
+    Args:
+        num_classes: output classes.
+        n_features: feature rows of the input (MFCC coefficients / mel bands).
+        channels: feature maps of every layer.
+        blocks: depthwise-separable blocks.
+        dropout: dropout after the first conv; the one before pooling is twice this.
+    """
+
+    def __init__(
+        self, num_classes: int = 12, n_features: int = 40, channels: int = 64, blocks: int = 4,
+        dropout: float = 0.2,
+    ) -> None:
+        super().__init__()
+        self.num_classes, self.n_features = num_classes, n_features
+        layers: list[nn.Module] = [
+            nn.Conv2d(1, channels, kernel_size=(10, 4), stride=(2, 2), padding=(4, 1), bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+        ]
+        for _ in range(blocks):
+            layers += [
+                nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+                nn.Conv2d(channels, channels, 1, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(),
+            ]
+        layers += [nn.Dropout(min(2 * dropout, 0.9)), nn.AdaptiveAvgPool2d(1)]
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(channels, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.n_features, "DSCNN")
+        return self.classifier(self.features(x).flatten(1))
+
+
+class Res8(nn.Module):
+    """res8 of Tang & Lin 2018, "Deep residual learning for small-footprint keyword
+    spotting" (layout of their Honk ``SpeechResModel``).
+
+    Conv 3x3 (``channels`` maps, no bias) + ReLU, average pool 3x4 over
+    (features, frames) (the paper's 4x3 over time x frequency), then 3 residual
+    blocks of two [conv 3x3 + ReLU + BN (no affine)] where the skip connection is
+    added after the second ReLU and before its BN, global average, Linear.
+
+    Defaults (12 classes, 45 channels, input [1, 40, 98]): 110,307 parameters
+    (the paper's 110K) and 35,705,340 MACs (first conv 1.59 M on 40x98, six convs
+    of 5.69 M on the 13x24 pooled map, linear 540).
+
+    Args:
+        num_classes: output classes.
+        n_features: feature rows of the input.
+        channels: feature maps (45 in the paper).
+        blocks: residual blocks (3 for res8).
+        pool: average-pool kernel over (features, frames).
+    """
+
+    def __init__(
+        self, num_classes: int = 12, n_features: int = 40, channels: int = 45, blocks: int = 3,
+        pool: tuple[int, int] = (3, 4),
+    ) -> None:
+        super().__init__()
+        self.num_classes, self.n_features = num_classes, n_features
+        self.conv0 = nn.Conv2d(1, channels, 3, padding=1, bias=False)
+        self.relu = nn.ReLU()
+        self.pool = nn.AvgPool2d(pool)
+        self.convs = nn.ModuleList(
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False) for _ in range(2 * blocks)
+        )
+        self.bns = nn.ModuleList(nn.BatchNorm2d(channels, affine=False) for _ in range(2 * blocks))
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.n_features, "Res8")
+        x = self.pool(self.relu(self.conv0(x)))
+        skip = x
+        for i, (conv, bn) in enumerate(zip(self.convs, self.bns)):
+            y = self.relu(conv(x))
+            if i % 2 == 1:  # second conv of a block
+                y = y + skip
+                skip = y
+            x = bn(y)
+        return self.classifier(self.global_pool(x).flatten(1))
+
+
+#: Model registry for :func:`build_model`.
+MODELS: Final[dict[str, Callable[..., nn.Module]]] = {"dscnn": DSCNN, "res8": Res8}
+
+
+def build_model(name: str, **kwargs: object) -> nn.Module:
+    """Instantiate a registered model (``"dscnn"``/``"ds_cnn"``/``"ds-cnn"``, ``"res8"``)
+    with keyword arguments for its constructor.
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones).
+    """
+    key = name.strip().lower().replace("_", "").replace("-", "")
+    if key not in MODELS:
+        raise ValueError(f"unknown keyword-spotting model {name!r}; known models: {sorted(MODELS)}")
+    return MODELS[key](**kwargs)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameter elements (buffers such as BN running stats excluded)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+@torch.no_grad()
+def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 40, 98)) -> int:
+    """Multiply-accumulates of one forward pass of one example of ``input_shape``
+    (without the batch dim), summed over ``nn.Conv2d`` and ``nn.Linear`` layers:
+    ``out_elements * in_channels / groups * kernel_h * kernel_w`` per conv and
+    ``in_features * out_features`` per linear layer."""
+    total = 0
+
+    def conv_hook(m: nn.Conv2d, _inp: tuple[Tensor, ...], out: Tensor) -> None:
+        nonlocal total
+        kh, kw = m.kernel_size
+        total += out[0].numel() * (m.in_channels // m.groups) * kh * kw
+
+    def linear_hook(m: nn.Linear, _inp: tuple[Tensor, ...], out: Tensor) -> None:
+        nonlocal total
+        total += m.in_features * m.out_features * (out[0].numel() // m.out_features)
+
+    handles = []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            handles.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            handles.append(m.register_forward_hook(linear_hook))
+    was_training = model.training
+    model.eval()
+    try:
+        model(torch.zeros(1, *input_shape))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    return total

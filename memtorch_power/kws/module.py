@@ -1,0 +1,147 @@
+"""``KeywordSpotter``: the LightningModule of the keyword-spotting recipe, digital or on PCM."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+import torchmetrics
+from torch import Tensor, nn
+
+from memtorch_power.kws.models import build_model
+from memtorch_power.nn import analog_layers, analogize
+from memtorch_power.optim import optimizer_for
+from memtorch_power.presets import get_preset
+
+DIGITAL = "digital"
+
+
+class KeywordSpotter(L.LightningModule):
+    """A keyword-spotting classifier trained digitally or on a PCM preset.
+
+    Behaviour beyond training (energy accounting, drift evaluation, reports) comes from
+    callbacks; this module only builds the network, trains it and measures accuracy.
+
+    Args:
+        model: architecture name for :func:`memtorch_power.kws.models.build_model`
+            (``"dscnn"``, ``"res8"``).
+        preset: ``"digital"`` for plain torch layers, or a preset name
+            (``"pcm_hwa"``, ``"pcm_training"``, ``"pcm_mixed_precision"``, ``"ideal"``).
+        num_classes: output classes (linked from the data module by the recipe).
+        n_features: feature bins per frame (linked from the data module).
+        n_frames: feature frames per clip (linked from the data module).
+        model_kwargs: extra architecture arguments (e.g. ``{"channels": 64}``).
+        exclude: module-name patterns kept digital when the model is analogized.
+        skip_grouped: keep depthwise/grouped convolutions digital (see
+            :func:`memtorch_power.nn.analogize`); their energy is then priced as digital.
+        optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"`` (digital parameters; analog tiles
+            of in-memory presets always use their own pulsed update).
+        lr: learning rate.
+        momentum: SGD momentum (digital parameters).
+        weight_decay: weight decay (digital parameters).
+        lr_schedule: ``"cosine"`` (to 0 over the run) or ``"constant"``.
+        init_from: optional path of a checkpoint (of this module) or of a ``state_dict`` of
+            the digital network to start from, e.g. hardware-aware fine-tuning of a
+            digitally trained model.
+    """
+
+    def __init__(
+        self,
+        model: str = "dscnn",
+        preset: str = DIGITAL,
+        num_classes: int = 12,
+        n_features: int = 40,
+        n_frames: int = 98,
+        model_kwargs: dict[str, Any] | None = None,
+        exclude: list[str] | None = None,
+        skip_grouped: bool = True,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        lr_schedule: str = "cosine",
+        init_from: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if lr_schedule not in ("cosine", "constant"):
+            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
+        if preset != DIGITAL:
+            get_preset(preset)  # unknown names fail here, before any work
+        network = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
+        if init_from:
+            network.load_state_dict(_digital_state_dict(init_from))
+        self.network = network if preset == DIGITAL else analogize(
+            network, preset, exclude=exclude, skip_grouped=skip_grouped
+        )
+        self.loss = nn.CrossEntropyLoss()
+        metric = dict(task="multiclass", num_classes=num_classes)
+        self.train_accuracy = torchmetrics.Accuracy(**metric)
+        self.val_accuracy = torchmetrics.Accuracy(**metric)
+        self.test_accuracy = torchmetrics.Accuracy(**metric)
+        self.test_confusion = torchmetrics.ConfusionMatrix(**metric)
+        self.example_input_array = torch.zeros(1, 1, n_features, n_frames)
+
+    @property
+    def is_analog(self) -> bool:
+        return bool(analog_layers(self.network))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.network(x)
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = self.loss(logits, y)
+        self.train_accuracy(logits, y)
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(y))
+        self.log("train/acc", self.train_accuracy, prog_bar=True, on_step=False, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        x, y = batch
+        logits = self(x)
+        self.val_accuracy(logits, y)
+        self.log("val/loss", self.loss(logits, y), prog_bar=True, batch_size=len(y))
+        self.log("val/acc", self.val_accuracy, prog_bar=True)
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        x, y = batch
+        logits = self(x)
+        self.test_accuracy(logits, y)
+        self.test_confusion.update(logits, y)
+        self.log("test/loss", self.loss(logits, y), batch_size=len(y))
+        self.log("test/acc", self.test_accuracy)
+
+    def on_test_epoch_start(self) -> None:
+        self.test_confusion.reset()
+
+    def configure_optimizers(self) -> Any:
+        hp = self.hparams
+        extra: dict[str, Any] = {"weight_decay": hp.weight_decay}
+        if hp.optimizer == "sgd":
+            extra["momentum"] = hp.momentum
+        # analog tiles of in-memory presets take the group's learning rate at every step,
+        # so the schedule applies to them as well
+        optimizer = optimizer_for(self.network, lr=hp.lr, optimizer=hp.optimizer, **extra)
+        if hp.lr_schedule == "constant":
+            return optimizer
+        total = self.trainer.estimated_stepping_batches
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, int(total)))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def _digital_state_dict(path: str) -> dict[str, Tensor]:
+    """The digital network's weights from a KeywordSpotter checkpoint or a plain state_dict."""
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"init_from: no checkpoint at {path!r}") from None
+    state = loaded.get("state_dict", loaded) if isinstance(loaded, dict) else loaded
+    prefix = "network."
+    if any(key.startswith(prefix) for key in state):
+        state = {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
+    if any("crossbars" in key for key in state):
+        raise ValueError(f"init_from: {path!r} holds an analog model; start from a digital one")
+    return state

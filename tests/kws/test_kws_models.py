@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from memtorch_power.kws.models import DSCNN, MODELS, Res8, build_model, count_macs, count_parameters
+
+PLAIN_LAYERS = (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Linear, nn.Dropout)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize(("num_classes", "n_features"), [(12, 40), (35, 13)])
+def test_forward_shape_and_backprop(name: str, num_classes: int, n_features: int) -> None:
+    torch.manual_seed(0)
+    model = build_model(name, num_classes=num_classes, n_features=n_features)
+    x = torch.randn(3, 1, n_features, 98)
+    out = model(x)
+    assert out.shape == (3, num_classes)
+    nn.functional.cross_entropy(out, torch.tensor([0, 1, 2])).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, pname
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_only_plain_layers(name: str) -> None:
+    model = build_model(name)
+    leaves = [m for m in model.modules() if not list(m.children())]
+    assert leaves and all(isinstance(m, PLAIN_LAYERS) for m in leaves), {type(m) for m in leaves}
+
+
+def test_dscnn_reference_shape() -> None:
+    model = DSCNN()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 1 + 2 * 4
+    assert convs[0].kernel_size == (10, 4) and convs[0].stride == (2, 2)
+    assert all(c.groups == 64 and c.kernel_size == (3, 3) for c in convs[1::2])
+    assert all(c.groups == 1 and c.kernel_size == (1, 1) for c in convs[2::2])
+    assert model.features[:3](torch.zeros(1, 1, 40, 98)).shape == (1, 64, 20, 49)  # TF "same"
+
+
+def test_dscnn_counts_match_docstring() -> None:
+    # first conv 64*1*10*4, 4 x (depthwise 64*9 + pointwise 64*64), 9 BN x 2*64, linear 64*12+12
+    params = 64 * 40 + 4 * (64 * 9 + 64 * 64) + 9 * 2 * 64 + 64 * 12 + 12
+    # output maps 20x49: first conv, 4 depthwise and 4 pointwise, then the linear layer
+    macs = 20 * 49 * 64 * 40 + 4 * 20 * 49 * 64 * (9 + 64) + 64 * 12
+    assert (params, macs) == (23_180, 20_823_808)
+    model = DSCNN()
+    assert count_parameters(model) == params
+    assert count_macs(model, (1, 40, 98)) == macs
+    assert "23,180 parameters" in DSCNN.__doc__ and "20,823,808 MACs" in DSCNN.__doc__
+
+
+def test_res8_counts_match_docstring() -> None:
+    # conv0 45*9, six 45x45 3x3 convs, linear 45*12+12; BN without affine parameters
+    params = 45 * 9 + 6 * 45 * 45 * 9 + 45 * 12 + 12
+    # conv0 on 40x98, pool 3x4 -> 13x24 for the six convs
+    macs = 40 * 98 * 45 * 9 + 6 * 13 * 24 * 45 * 45 * 9 + 45 * 12
+    assert (params, macs) == (110_307, 35_705_340)
+    model = Res8()
+    assert count_parameters(model) == params
+    assert count_macs(model, (1, 40, 98)) == macs
+    assert "110,307 parameters" in Res8.__doc__ and "35,705,340 MACs" in Res8.__doc__
+
+
+def test_res8_follows_honk_forward() -> None:
+    # Honk's SpeechResModel.forward, written with its own indexing (conv0..conv6,
+    # bn1..bn6; skip added at even i > 0 after the ReLU, before the BN)
+    torch.manual_seed(0)
+    model = Res8()
+    for bn in model.bns:  # non-trivial running statistics
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    x = torch.randn(2, 1, 40, 98)
+    convs = [model.conv0, *model.convs]
+    bns = [None, *model.bns]
+    h = x
+    old = None
+    for i in range(7):
+        y = torch.relu(convs[i](h))
+        if i == 0:
+            y = model.pool(y)
+            old = y
+        if i > 0 and i % 2 == 0:
+            h = y + old
+            old = h
+        else:
+            h = y
+        if i > 0:
+            h = bns[i](h)
+    expected = model.classifier(h.mean(dim=(2, 3)))
+    torch.testing.assert_close(model(x), expected)
+
+
+def test_build_model_aliases_and_errors() -> None:
+    assert isinstance(build_model("DS-CNN"), DSCNN)
+    assert isinstance(build_model("ds_cnn", channels=16), DSCNN)
+    assert isinstance(build_model("res8", num_classes=35), Res8)
+    with pytest.raises(ValueError, match=r"unknown keyword-spotting model 'resnet50'.*dscnn.*res8"):
+        build_model("resnet50")
+
+
+def test_wrong_input_shape() -> None:
+    with pytest.raises(ValueError, match=r"\[batch, 1, 40, frames\]"):
+        DSCNN()(torch.zeros(2, 1, 13, 98))
+    with pytest.raises(ValueError, match="Res8"):
+        Res8()(torch.zeros(2, 40, 98))
