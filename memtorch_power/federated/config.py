@@ -1,0 +1,193 @@
+"""``FederatedConfig``: every knob of a federated keyword-spotting run, in one typed record.
+
+The same record drives the Flower simulation (``run_federated``), the deployment-engine apps
+(read from the Flower app's ``[tool.flwr.app.config]``, keys with dashes) and the YAML of
+``recipes/federated_kws.py`` (keys with underscores). The server sends it to the nodes as one
+JSON string inside every training message, so nodes need no configuration of their own
+beyond their partition (``partition-id``/``num-partitions``) and, optionally, ``data-root``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+#: Environment variable naming the Speech Commands folder (same as the kws tests).
+DATA_ENV_VAR = "MEMTORCH_POWER_SPEECH_COMMANDS"
+_FALLBACK_ROOTS = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "speech_commands_mini",
+    Path("/work/shared/data/speech_commands_mini"),
+)
+
+PRESETS_ALLOWED = ("digital", "pcm_hwa", "pcm_training", "pcm_mixed_precision", "ideal")
+PARTITIONS = ("speaker", "iid")
+
+
+def default_data_root() -> str:
+    """``$MEMTORCH_POWER_SPEECH_COMMANDS``, else ``<repo>/../shared/data/speech_commands_mini``,
+    else ``/work/shared/data/speech_commands_mini`` (the first that exists; the last if none)."""
+    configured = os.environ.get(DATA_ENV_VAR)
+    if configured:
+        return configured
+    for root in _FALLBACK_ROOTS:
+        if root.is_dir():
+            return str(root)
+    return str(_FALLBACK_ROOTS[-1])
+
+
+@dataclass
+class FederatedConfig:
+    """A federated (and matching centralised) keyword-spotting experiment.
+
+    Attributes:
+        data_root: Speech Commands folder (None: :func:`default_data_root`).
+        protocol: ``"12"`` or ``"35"`` classes.
+        features: ``"mfcc"`` or ``"logmel"``; n_features: coefficients / bands.
+        partition: ``"speaker"`` (each node holds whole speakers: natural non-IID) or ``"iid"``.
+        num_nodes: edge nodes (SuperNodes); rounds: federated rounds.
+        local_epochs: epochs each node trains per round; batch_size: examples per batch.
+        model: ``"dscnn"`` or ``"res8"``; model_kwargs: constructor arguments (channels ...).
+        preset: ``"digital"`` or a PCM preset (``pcm_hwa``, ``pcm_training`` ...).
+        exclude: module-name patterns kept digital; exclude_depthwise: keep grouped
+            (depthwise) convolutions digital (they are very slow to simulate).
+        optimizer, lr, momentum: local optimizer (see :func:`memtorch_power.optim.optimizer_for`).
+        max_clips_per_node: cap on the clips a node holds (None: all of its speakers' clips).
+        max_test_clips: cap on the test clips of server-side evaluation (None: all).
+        silence_share, unknown_share: silence / unknown items per keyword clip.
+        seed: seed of the partition, model init and shuffles.
+        analog_profile: energy profile of the PCM arrays (``hermes`` ...).
+        edge_digital_profile: digital profile of a node's co-processor (``cortex_m4``).
+        cloud_digital_profile: digital profile of the cloud (centralised training).
+        link: radio link of the nodes (``ble`` or ``wifi``, see :mod:`.radio`).
+        centralised: also train the centralised baseline.
+        fail_node, fail_round: fault injection for tests: partition ``fail_node`` raises
+            half-way through its local training in round ``fail_round`` (-1/0: never).
+        eval_batch_size: batch size of server-side evaluation.
+        round_timeout_s: seconds the server waits for a round's replies (a silent node
+            counts as failed).
+        run_dir: folder of the reports (deployment mode; the recipe passes its own).
+    """
+
+    data_root: str | None = None
+    protocol: str = "12"
+    features: str = "mfcc"
+    n_features: int = 40
+    partition: str = "speaker"
+    num_nodes: int = 3
+    rounds: int = 3
+    local_epochs: int = 1
+    batch_size: int = 32
+    model: str = "dscnn"
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    preset: str = "pcm_hwa"
+    exclude: list[str] = field(default_factory=list)
+    exclude_depthwise: bool = True
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.9
+    max_clips_per_node: int | None = None
+    max_test_clips: int | None = None
+    silence_share: float = 0.1
+    unknown_share: float = 0.1
+    seed: int = 0
+    analog_profile: str = "hermes"
+    edge_digital_profile: str = "cortex_m4"
+    cloud_digital_profile: str = "a100_fp16"
+    link: str = "ble"
+    centralised: bool = True
+    fail_node: int = -1
+    fail_round: int = 0
+    eval_batch_size: int = 256
+    round_timeout_s: float = 3600.0
+    run_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        self.protocol = str(self.protocol)
+        self.validate()
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first invalid field."""
+        if self.preset not in PRESETS_ALLOWED:
+            raise ValueError(f"preset must be one of {PRESETS_ALLOWED}, got {self.preset!r}")
+        if self.partition not in PARTITIONS:
+            raise ValueError(f"partition must be one of {PARTITIONS}, got {self.partition!r}")
+        for name in ("num_nodes", "rounds", "local_epochs", "batch_size", "n_features", "eval_batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_clips_per_node", "max_test_clips"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise ValueError(f"{name} must be >= 1 or None, got {value}")
+        if not self.round_timeout_s > 0:
+            raise ValueError(f"round_timeout_s must be > 0, got {self.round_timeout_s}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
+    @property
+    def resolved_data_root(self) -> str:
+        """``data_root`` or :func:`default_data_root`."""
+        return self.data_root or default_data_root()
+
+    # ------------------------------------------------------------------ (de)serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary (JSON/YAML-ready)."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Compact JSON (what crosses the wire inside each training message)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "FederatedConfig":
+        """Build from a mapping with underscore or dash keys; unknown keys raise ``ValueError``."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            name = str(key).replace("-", "_")
+            if name not in known:
+                raise ValueError(f"unknown federated config key {key!r}; known: {sorted(known)}")
+            kwargs[name] = value
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> "FederatedConfig":
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str], **overrides: Any) -> "FederatedConfig":
+        """Read a YAML file (a mapping, optionally under a top-level ``federated:`` key)."""
+        with open(path, encoding="utf-8") as handle:
+            values = yaml.safe_load(handle) or {}
+        values = values.get("federated", values)
+        values.update(overrides)
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_run_config(cls, run_config: Mapping[str, Any]) -> "FederatedConfig":
+        """Build from a Flower ``run_config`` (TOML scalars only): ``exclude`` is a
+        comma-separated string, ``model-kwargs`` a JSON object string, ``""``/``"none"``
+        mean None, and ``-1`` means None for the ``max-*`` caps."""
+        values: dict[str, Any] = {}
+        for key, value in run_config.items():
+            name = str(key).replace("-", "_")
+            if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+                value = None
+            if name == "exclude":
+                value = [p.strip() for p in (value or "").split(",") if p.strip()]
+            elif name == "model_kwargs":
+                value = json.loads(value) if value else {}
+            elif name in ("max_clips_per_node", "max_test_clips") and value is not None and int(value) < 0:
+                value = None
+            values[name] = value
+        return cls.from_dict(values)
+
+
+__all__ = ["DATA_ENV_VAR", "FederatedConfig", "PARTITIONS", "PRESETS_ALLOWED", "default_data_root"]

@@ -1,0 +1,169 @@
+"""Sliding-window wake-word detection and its hit rate / false alarms per hour.
+
+* :func:`score_stream`: a scorer (waveform windows -> keyword score in [0, 1]) over windows
+  of ``window_s`` every ``hop_s``.
+* :func:`detect`: windows whose score exceeds the threshold are *flagged*; flagged windows
+  starting within ``refractory_s`` of the previous flagged one merge into one detection.
+* :func:`evaluate_detections`: a *hit* is a placed keyword overlapped by a detection; a
+  *false alarm* is a detection that overlaps no placed keyword (distractor words and noise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from memtorch_power.gating.stream import PlacedClip, Stream
+
+#: ``windows float32 [N, samples] in [-1, 1] -> scores [N]`` (max keyword posterior).
+Scorer = Callable[[torch.Tensor], "np.ndarray | torch.Tensor"]
+
+
+@dataclass(frozen=True)
+class WindowScores:
+    """Score of every window: ``starts_s[i]`` is where window ``i`` begins (s)."""
+
+    starts_s: np.ndarray
+    scores: np.ndarray
+    window_s: float
+    hop_s: float
+
+
+def window_starts(num_samples: int, sample_rate: int, window_s: float, hop_s: float) -> np.ndarray:
+    """Start sample of every full window (``window_s`` long, every ``hop_s``)."""
+    if window_s <= 0 or hop_s <= 0:
+        raise ValueError(f"window_s and hop_s must be > 0, got {window_s}, {hop_s}")
+    window, hop = int(round(window_s * sample_rate)), int(round(hop_s * sample_rate))
+    if num_samples < window:
+        return np.zeros(0, dtype=np.int64)
+    return np.arange(0, num_samples - window + 1, hop, dtype=np.int64)
+
+
+def score_stream(stream: Stream, scorer: Scorer, window_s: float = 1.0, hop_s: float = 0.25,
+                 batch_size: int = 256, progress: bool = False) -> WindowScores:
+    """Run ``scorer`` on every window of ``stream`` (in batches of ``batch_size``)."""
+    starts = window_starts(len(stream.audio), stream.sample_rate, window_s, hop_s)
+    window = int(round(window_s * stream.sample_rate))
+    audio = torch.from_numpy(np.ascontiguousarray(stream.audio, dtype=np.float32))
+    scores = np.zeros(len(starts), dtype=np.float64)
+    for begin in tqdm(range(0, len(starts), batch_size), desc="scoring windows", disable=not progress):
+        chunk = starts[begin : begin + batch_size]
+        windows = torch.stack([audio[s : s + window] for s in chunk])
+        out = scorer(windows)
+        scores[begin : begin + len(chunk)] = np.asarray(out.detach().cpu() if isinstance(out, torch.Tensor) else out,
+                                                        dtype=np.float64).reshape(-1)
+    return WindowScores(starts / stream.sample_rate, scores, window_s, hop_s)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A merged detection ``[start_s, end_s)`` with its highest window score."""
+
+    start_s: float
+    end_s: float
+    peak_score: float
+    windows: int
+
+
+def detect(scores: WindowScores, threshold: float, refractory_s: float = 1.0) -> list[Detection]:
+    """Flag windows with ``score > threshold`` and merge them (see the module docstring)."""
+    flagged = np.flatnonzero(scores.scores > threshold)
+    detections: list[Detection] = []
+    current: list[int] = []
+
+    def close() -> None:
+        if current:
+            detections.append(Detection(
+                float(scores.starts_s[current[0]]), float(scores.starts_s[current[-1]] + scores.window_s),
+                float(scores.scores[current].max()), len(current)))
+
+    for index in flagged:
+        if current and scores.starts_s[index] - scores.starts_s[current[-1]] > refractory_s:
+            close()
+            current = []
+        current.append(int(index))
+    close()
+    return detections
+
+
+def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
+    return min(a1, b1) - max(a0, b0) > 0
+
+
+def _union_length(intervals: Sequence[tuple[float, float]]) -> float:
+    total, end = 0.0, -np.inf
+    for start, stop in sorted(intervals):
+        if start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+@dataclass(frozen=True)
+class DetectionStats:
+    """Detection quality at one threshold.
+
+    Attributes:
+        threshold; keywords: placed keywords; hits, misses; false_alarms: detections on no
+        keyword; detections; duration_s: stream length (s); windows: windows scored;
+        flagged_windows: windows over the threshold; transmitted_s: seconds of audio covered
+        by flagged windows (what the gated pipeline digitises and sends).
+    """
+
+    threshold: float
+    keywords: int
+    hits: int
+    misses: int
+    false_alarms: int
+    detections: int
+    duration_s: float
+    windows: int
+    flagged_windows: int
+    transmitted_s: float
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.keywords if self.keywords else float("nan")
+
+    @property
+    def false_alarms_per_hour(self) -> float:
+        return self.false_alarms / (self.duration_s / 3600.0)
+
+    def as_dict(self) -> dict:
+        return dict(asdict(self), hit_rate=self.hit_rate, false_alarms_per_hour=self.false_alarms_per_hour)
+
+
+def evaluate_detections(detections: Sequence[Detection], events: Sequence[PlacedClip], duration_s: float,
+                        scores: WindowScores, threshold: float) -> DetectionStats:
+    """Count hits, misses and false alarms of ``detections`` against the placed ``events``."""
+    keywords = [e for e in events if e.is_keyword]
+    hits = sum(any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for d in detections) for e in keywords)
+    false_alarms = sum(
+        not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in keywords) for d in detections
+    )
+    flagged = np.flatnonzero(scores.scores > threshold)
+    transmitted = _union_length([(float(scores.starts_s[i]), float(scores.starts_s[i] + scores.window_s))
+                                 for i in flagged])
+    return DetectionStats(threshold, len(keywords), hits, len(keywords) - hits, false_alarms, len(detections),
+                          duration_s, len(scores.scores), len(flagged), transmitted)
+
+
+def sweep(scores: WindowScores, events: Sequence[PlacedClip], duration_s: float,
+          thresholds: Sequence[float], refractory_s: float = 1.0) -> list[DetectionStats]:
+    """:func:`detect` and :func:`evaluate_detections` at every threshold."""
+    return [
+        evaluate_detections(detect(scores, t, refractory_s), events, duration_s, scores, t) for t in thresholds
+    ]
+
+
+__all__ = [
+    "Detection", "DetectionStats", "Scorer", "WindowScores", "detect", "evaluate_detections",
+    "score_stream", "sweep", "window_starts",
+]

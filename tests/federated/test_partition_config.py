@@ -1,0 +1,62 @@
+"""Partitions (speaker / IID), raw-audio bytes and the config record."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from memtorch_power.federated.config import FederatedConfig
+from memtorch_power.federated.partition import (
+    cap_clips,
+    partition_by_speaker,
+    partition_iid,
+    raw_audio_bytes,
+)
+from memtorch_power.kws.splits import speaker_id
+
+CLIPS = [f"{w}/{s:08x}_nohash_{i}.wav" for s in range(12) for w in ("yes", "no") for i in range(s % 4 + 1)]
+
+
+def test_speaker_partition_is_disjoint_complete_and_balanced() -> None:
+    nodes = partition_by_speaker(CLIPS, 3, seed=1)
+    assert sorted(c for n in nodes for c in n) == sorted(CLIPS)
+    speakers = [{speaker_id(c) for c in n} for n in nodes]
+    assert not (speakers[0] & speakers[1] or speakers[0] & speakers[2] or speakers[1] & speakers[2])
+    sizes = [len(n) for n in nodes]
+    assert max(sizes) - min(sizes) <= 8  # one speaker holds at most 8 clips here
+    assert partition_by_speaker(CLIPS, 3, seed=1) == nodes  # deterministic
+
+
+def test_iid_partition_deals_every_clip_once() -> None:
+    nodes = partition_iid(CLIPS, 4, seed=0)
+    assert sorted(c for n in nodes for c in n) == sorted(CLIPS)
+    assert max(map(len, nodes)) - min(map(len, nodes)) <= 1
+
+
+def test_partition_errors() -> None:
+    with pytest.raises(ValueError, match="speakers"):
+        partition_by_speaker(CLIPS[:2], 3)
+    with pytest.raises(ValueError, match="num_nodes"):
+        partition_iid(CLIPS, 0)
+
+
+def test_cap_and_raw_bytes(tmp_path) -> None:
+    for i, size in enumerate((10, 20, 30)):
+        (tmp_path / f"c{i}.wav").write_bytes(b"x" * size)
+    assert raw_audio_bytes(tmp_path, ["c0.wav", "c2.wav"]) == 40
+    assert len(cap_clips(CLIPS, 5)) == 5 and set(cap_clips(CLIPS, 5)) <= set(CLIPS)
+    assert cap_clips(CLIPS, None) == sorted(CLIPS)
+
+
+def test_config_round_trips_and_validates() -> None:
+    cfg = FederatedConfig(num_nodes=4, preset="digital", exclude=["classifier"], model_kwargs={"channels": 8})
+    assert FederatedConfig.from_json(cfg.to_json()) == cfg
+    run_config = {"num-nodes": 4, "preset": "digital", "exclude": "classifier", "model-kwargs": '{"channels": 8}',
+                  "max-test-clips": -1, "data-root": ""}
+    assert FederatedConfig.from_run_config(run_config) == cfg
+    json.loads(cfg.to_json())
+    with pytest.raises(ValueError, match="preset"):
+        FederatedConfig(preset="pcm_magic")
+    with pytest.raises(ValueError, match="unknown federated config key"):
+        FederatedConfig.from_dict({"nodes": 3})

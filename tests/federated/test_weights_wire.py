@@ -1,0 +1,87 @@
+"""What crosses the wire: arrays of analog models, their round trip, and byte counts."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from flwr.app import ConfigRecord, RecordDict
+from flwr.supercore.inflatable.inflatable_object import get_all_nested_objects
+
+from memtorch_power.federated.config import FederatedConfig
+from memtorch_power.federated.weights import build_node_model, load_arrays, model_arrays
+from memtorch_power.federated.wire import array_payload_bytes, from_array_record, to_array_record, wire_bytes
+from memtorch_power.nn import analog_layers
+from memtorch_power.optim import optimizer_for
+
+
+def _config(preset: str) -> FederatedConfig:
+    return FederatedConfig(preset=preset, n_features=10, model_kwargs={"channels": 8, "blocks": 1})
+
+
+def _train_a_little(model: torch.nn.Module) -> None:
+    opt = optimizer_for(model, 0.05)
+    x, y = torch.randn(8, 1, 10, 98), torch.randint(0, 12, (8,))
+    for _ in range(2):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("preset", ["pcm_hwa", "digital"])
+def test_arrays_round_trip_through_flower(preset: str) -> None:
+    model = build_node_model(_config(preset))
+    _train_a_little(model)
+    arrays = model_arrays(model)
+    received = from_array_record(to_array_record(arrays))  # what a node gets after Flower serialisation
+    fresh = build_node_model(_config(preset))
+    load_arrays(fresh, received)
+    again = model_arrays(fresh)
+    assert list(again) == list(arrays)
+    for key in arrays:
+        np.testing.assert_array_equal(again[key].reshape(arrays[key].shape), arrays[key])
+    if preset == "pcm_hwa":
+        assert analog_layers(fresh)
+        assert any(k.endswith("input_range") for k in arrays)  # periphery parameters travel too
+        model.eval(), fresh.eval()
+        x = torch.randn(4, 1, 10, 98)
+        torch.manual_seed(3)
+        expected = model(x)
+        torch.manual_seed(3)
+        torch.testing.assert_close(fresh(x), expected)
+
+
+def test_depthwise_layers_stay_digital() -> None:
+    names = [name for name, _ in analog_layers(build_node_model(_config("pcm_hwa")))]
+    assert "features.4" not in names and "features.7" in names
+
+
+def test_load_arrays_refuses_mismatches() -> None:
+    model = build_node_model(_config("pcm_hwa"))
+    arrays = model_arrays(model)
+    with pytest.raises(ValueError, match="missing"):
+        load_arrays(model, {k: v for k, v in arrays.items() if k != "classifier.weight"})
+    bad = dict(arrays, **{"classifier.weight": np.zeros((3, 3), np.float32)})
+    with pytest.raises(ValueError, match="shape"):
+        load_arrays(model, bad)
+
+
+def test_byte_counts_equal_serialised_sizes() -> None:
+    arrays = model_arrays(build_node_model(_config("pcm_hwa")))
+    record = to_array_record(arrays)
+    npy = 0
+    for value in arrays.values():
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        npy += len(buffer.getvalue())
+    assert array_payload_bytes(record) == npy
+    content = RecordDict({"arrays": record, "config": ConfigRecord({"experiment": "x" * 100})})
+    objects = get_all_nested_objects(content)
+    assert wire_bytes(content) == sum(len(o.deflate()) for o in objects.values())
+    # unique chunks are sent once: equal arrays share one chunk, so the wire can be smaller than
+    # the sum of all .npy payloads, but never smaller than the distinct ones
+    distinct = {value.tobytes() + str(value.dtype).encode() + str(value.shape).encode(): value for value in arrays.values()}
+    assert wire_bytes(content) > sum(v.nbytes for v in distinct.values())
+    assert wire_bytes(content) < npy + 250 * (len(arrays) + 4) + 100
