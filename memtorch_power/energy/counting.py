@@ -1,0 +1,274 @@
+"""Count the workload a model actually runs, with forward hooks, layer by layer.
+
+:class:`WorkloadCounter` hooks every analog layer and every leaf module outside them (norms,
+pooling, activations, and Linear/Conv layers left digital). Each forward call adds the
+:class:`~memtorch_power.energy.rules.Work` of the shapes it saw (cached per shape: a call costs a
+dictionary look-up and a few integer adds, and reads no tensor data, so it never synchronises a
+GPU). When backward is tracked, a call made with gradients enabled also counts
+
+* an **input-gradient** pass if its input requires grad (the first layer's does not), and
+* a **weight-gradient** pass if the layer has trainable parameters,
+
+which is exactly what autograd will run when the loss is back-propagated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from memtorch_power.energy.rules import Work, first_tensor, rule_for
+from memtorch_power.nn.base import AnalogLayer
+from memtorch_power.presets import PresetTraits, traits_of
+
+
+@dataclass
+class LayerInfo:
+    """What a layer is (static): its kind, matrix shape and parameters.
+
+    Attributes:
+        name: qualified module name (``"(model)"`` for a model that is one layer).
+        type_name: module class name.
+        kind: ``"analog"`` (on PCM arrays) or ``"digital"``.
+        exact: False when no counting rule exists (one operation per output element is assumed).
+        matrix_weights: weights of the layer's matrix (analog: ``groups*rows*cols``; digital
+            Linear/Conv: the weight tensor; 0 otherwise).
+        other_params: parameters held digitally besides the matrix (bias, norm affine ...).
+        streamed_params: parameters a digital processor fetches per forward call.
+        trainable: whether the layer has parameters that require grad.
+        rows, cols, groups: analog matrix per group (0 for digital layers).
+        preset: analog preset name; update: its update mode; traits: its energy traits.
+    """
+
+    name: str
+    type_name: str
+    kind: str
+    exact: bool
+    matrix_weights: int
+    other_params: int
+    streamed_params: int
+    trainable: bool
+    rows: int = 0
+    cols: int = 0
+    groups: int = 1
+    preset: str | None = None
+    update: str | None = None
+    traits: PresetTraits | None = None
+
+    @property
+    def params(self) -> int:
+        """All parameters (matrix + others)."""
+        return self.matrix_weights + self.other_params
+
+
+class Tally:
+    """Running sums of :class:`Work` over calls (integers)."""
+
+    __slots__ = ("calls", "mvms", "macs", "ops", "in_elems", "out_elems")
+
+    def __init__(self) -> None:
+        self.calls = self.mvms = self.macs = self.ops = self.in_elems = self.out_elems = 0
+
+    def add(self, work: Work) -> None:
+        self.calls += 1
+        self.mvms += work.mvms
+        self.macs += work.macs
+        self.ops += work.ops
+        self.in_elems += work.in_elems
+        self.out_elems += work.out_elems
+
+    def scaled(self, factor: int) -> "Tally":
+        out = Tally()
+        for name in self.__slots__:
+            setattr(out, name, getattr(self, name) * factor)
+        return out
+
+    def minus(self, other: "Tally") -> "Tally":
+        out = Tally()
+        for name in self.__slots__:
+            setattr(out, name, getattr(self, name) - getattr(other, name))
+        return out
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tally) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return f"Tally({self.as_dict()})"
+
+
+@dataclass
+class LayerCounts:
+    """The workload one layer ran in one phase.
+
+    Attributes:
+        forward: every forward call.
+        input_grad: calls whose input gradient is back-propagated (transposed MVMs / MACs).
+        weight_grad: calls whose weight gradient is computed (or applied as PCM pulses).
+        steps: optimizer steps that updated this layer.
+        pulses: measured PCM pulses on this layer (``None``: use the documented expectation).
+        cells_programmed: weights whose devices received at least one pulse (measured).
+        shapes: input and output shapes of the last call.
+    """
+
+    forward: Tally = field(default_factory=Tally)
+    input_grad: Tally = field(default_factory=Tally)
+    weight_grad: Tally = field(default_factory=Tally)
+    steps: int = 0
+    pulses: float | None = None
+    cells_programmed: int | None = None
+    shapes: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    def scaled(self, factor: int) -> "LayerCounts":
+        """The counts of ``factor`` identical batches."""
+        return LayerCounts(
+            self.forward.scaled(factor),
+            self.input_grad.scaled(factor),
+            self.weight_grad.scaled(factor),
+            self.steps * factor,
+            None if self.pulses is None else self.pulses * factor,
+            self.cells_programmed,
+            self.shapes,
+        )
+
+
+def _info(name: str, module: nn.Module, exact: bool) -> LayerInfo:
+    trainable = any(p.requires_grad for p in module.parameters())
+    if isinstance(module, AnalogLayer):
+        bias = module.groups * module.cols if module.has_bias else 0
+        weights = module.groups * module.rows * module.cols
+        return LayerInfo(
+            name, type(module).__name__, "analog", True, weights, bias, weights + bias, trainable,
+            module.rows, module.cols, module.groups, module.preset.name, module.preset.update,
+            traits_of(module.preset),
+        )
+    total = sum(p.numel() for p in module.parameters())
+    matrix = module.weight.numel() if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) else 0
+    streamed = 0 if isinstance(module, nn.Embedding) else total  # a lookup reads only its rows
+    return LayerInfo(name, type(module).__name__, "digital", exact, matrix, total - matrix,
+                     streamed, trainable)
+
+
+def countable_modules(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
+    """Analog layers, and leaf modules that are not inside an analog layer, in module order.
+
+    Metrics (torchmetrics) are bookkeeping, not part of the model's workload, and are skipped.
+    """
+    inside_analog: set[int] = set()
+    for name, module in model.named_modules():
+        if id(module) in inside_analog or type(module).__module__.startswith("torchmetrics"):
+            continue
+        if isinstance(module, AnalogLayer):
+            inside_analog.update(id(m) for m in module.modules())
+            yield name or "(model)", module
+        elif next(module.children(), None) is None:
+            yield name or "(model)", module
+
+
+class WorkloadCounter:
+    """Forward hooks that tally the workload of every countable module of ``model``.
+
+    Use :meth:`start` to count into a named phase (``"train"``, ``"validate"``, ...), :meth:`stop`
+    to pause, and :meth:`remove` to detach the hooks. ``counts[phase][layer_name]`` holds the
+    :class:`LayerCounts`.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.infos: dict[str, LayerInfo] = {}
+        self.counts: dict[str, dict[str, LayerCounts]] = {}
+        self.track_backward = False
+        self._active: dict[str, LayerCounts] | None = None
+        self._trainable: dict[str, bool] = {}
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        for name, module in countable_modules(model):
+            rule, exact = rule_for(module)
+            self.infos[name] = _info(name, module, exact)
+            self._trainable[name] = self.infos[name].trainable
+            self._handles.append(
+                module.register_forward_hook(self._hook(name, rule), with_kwargs=True)
+            )
+
+    @property
+    def analog_names(self) -> list[str]:
+        """Names of the analog layers."""
+        return [n for n, info in self.infos.items() if info.kind == "analog"]
+
+    def start(self, phase: str, track_backward: bool) -> None:
+        """Count the following forward calls into ``phase`` (created empty if new)."""
+        table = self.counts.setdefault(phase, {})
+        for name in self.infos:
+            table.setdefault(name, LayerCounts())
+        self._active = table
+        self.track_backward = track_backward
+
+    def stop(self) -> None:
+        """Stop counting (hooks stay attached)."""
+        self._active = None
+
+    def refresh_trainable(self, model: nn.Module) -> None:
+        """Re-read which layers have trainable parameters (after freezing/unfreezing)."""
+        for name, module in countable_modules(model):
+            if name in self._trainable:
+                trainable = any(p.requires_grad for p in module.parameters())
+                self._trainable[name] = trainable
+                self.infos[name].trainable = trainable
+
+    def remove(self) -> None:
+        """Detach every hook."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        self._active = None
+
+    def _hook(self, name: str, rule):  # type: ignore[no-untyped-def]
+        cache: dict[tuple, Work] = {}
+        trainable = self._trainable
+
+        def hook(module: nn.Module, args: tuple, kwargs: dict, output: object) -> None:
+            table = self._active
+            if table is None:
+                return
+            x = first_tensor(args)
+            if x is None:
+                x = first_tensor(list(kwargs.values()))
+            out = first_tensor(output)
+            if x is None or out is None:
+                return
+            key = (x.shape, out.shape)
+            work = cache.get(key)
+            if work is None:
+                work = cache[key] = rule(module, x, out)
+            counts = table[name]
+            counts.shapes = key
+            counts.forward.add(work)
+            if self.track_backward and torch.is_grad_enabled():
+                if x.requires_grad:
+                    counts.input_grad.add(work)
+                if trainable[name]:
+                    counts.weight_grad.add(work)
+
+        return hook
+
+
+def matrix_shape(info: LayerInfo) -> str:
+    """``rows x cols`` (``x groups``) of an analog layer, or the I/O shapes seen otherwise."""
+    if info.kind == "analog":
+        text = f"{info.rows}x{info.cols}"
+        return text + (f" x{info.groups} groups" if info.groups > 1 else "")
+    return ""
+
+
+def shape_text(info: LayerInfo, counts: LayerCounts) -> str:
+    """Readable shape of a layer: its matrix (analog) or its input -> output shapes."""
+    text = matrix_shape(info)
+    if text:
+        return text
+    if counts.shapes is None:
+        return "-"
+    shape_in, shape_out = counts.shapes
+    return f"{list(shape_in)}->{list(shape_out)}"

@@ -1,0 +1,314 @@
+"""``EnergyMonitor``: a Lightning callback that counts the workload a model really runs.
+
+It hooks the LightningModule's layers (see :class:`~memtorch_power.energy.counting.WorkloadCounter`)
+and counts every batch of fit, validation, test and predict: forward MVMs/MACs, the backward
+that autograd runs in training, and one update per optimizer step. For the pulsed presets
+(``pcm_training``, ``pcm_mixed_precision``) it measures the PCM pulses of each step as
+``sum |dW| / dw_min`` over the tile weights read before and after the step.
+
+Cost per batch: the hooks (a dictionary look-up and a few integer adds per layer, no tensor
+data read, so no GPU synchronisation) and one integer add per optimizer step. Only the pulse
+measurement of pulsed presets reads weights (CPU tiles; turn it off with ``measure_pulses=False``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.trainer.states import TrainerFn
+
+from memtorch_power.energy.build import build_report
+from memtorch_power.energy.counting import LayerCounts, WorkloadCounter
+from memtorch_power.energy.pricing import DEFAULT_PULSES_PER_WEIGHT_STEP
+from memtorch_power.energy.profiles import (
+    AnalogProfile,
+    DigitalProfile,
+    get_analog_profile,
+    get_digital_profile,
+)
+from memtorch_power.energy.report import EnergyReport
+from memtorch_power.energy.rules import first_tensor
+from memtorch_power.nn.base import AnalogLayer
+
+_PULSED = ("in_memory", "mixed_precision")
+
+
+class EnergyMonitor(Callback):
+    """Count the real workload of a Lightning run and report its energy (J).
+
+    Logs per epoch (``pl_module.log``): ``energy/train_analog_j``, ``energy/train_digital_j``
+    and the same for ``validate``. When training ends it writes ``{filename}_train.csv/.json``
+    (and ``_validate``), when testing (or a stand-alone validation) ends
+    ``{filename}_test.csv/.json`` (``_validate``), into ``dirpath`` or ``trainer.log_dir``.
+
+    Args:
+        analog: analog profile name or :class:`AnalogProfile`.
+        digital: digital baseline name or :class:`DigitalProfile`.
+        dirpath: where to write the reports (default: ``trainer.log_dir``).
+        filename: file name stem of the reports.
+        log: log the per-epoch energies with ``pl_module.log``.
+        measure_pulses: measure PCM pulses of pulsed presets from the weight change.
+        pulses_per_weight_step: expectation used when pulses are not measured.
+
+    Raises:
+        ValueError: unknown profile; at setup, a model without analog layer.
+    """
+
+    def __init__(
+        self,
+        analog: str | AnalogProfile = "hermes",
+        digital: str | DigitalProfile = "a100_fp16",
+        dirpath: str | os.PathLike[str] | None = None,
+        filename: str = "energy",
+        log: bool = True,
+        measure_pulses: bool = True,
+        pulses_per_weight_step: float = DEFAULT_PULSES_PER_WEIGHT_STEP,
+    ) -> None:
+        self.analog = get_analog_profile(analog)
+        self.digital = get_digital_profile(digital)
+        self.dirpath = None if dirpath is None else Path(dirpath)
+        self.filename = filename
+        self.log_energy = log
+        self.measure_pulses = measure_pulses
+        self.pulses_per_weight_step = pulses_per_weight_step
+        self.counter: WorkloadCounter | None = None
+        self.steps: dict[str, int] = {}
+        self.batches: dict[str, int] = {}
+        self.batch_size: dict[str, int] = {}
+        self._phase: str | None = None
+        self._resume: str | None = None
+        self._epoch_start: dict[str, tuple[dict[str, LayerCounts], int, int]] = {}
+        self._pulsed: list[tuple[str, AnalogLayer, float]] = []
+        self._before: dict[str, list[torch.Tensor]] = {}
+
+    # -- public -----------------------------------------------------------------------------------
+    def report(self, phase: str = "train") -> EnergyReport:
+        """The energy of everything counted in ``phase`` (``train``, ``validate``, ``test``, ``predict``).
+
+        Raises:
+            ValueError: if nothing was counted in that phase.
+        """
+        if self.counter is None or phase not in self.counter.counts:
+            seen = [] if self.counter is None else list(self.counter.counts)
+            raise ValueError(f"EnergyMonitor: nothing counted in phase {phase!r}; counted: {seen}")
+        counts = self._with_steps(phase, self.counter.counts[phase], self.steps.get(phase, 0))
+        return self._build(phase, counts, self.batches.get(phase, 0))
+
+    def phases(self) -> list[str]:
+        """Phases in which something was counted."""
+        return [] if self.counter is None else list(self.counter.counts)
+
+    # -- Lightning hooks --------------------------------------------------------------------------
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        counter = WorkloadCounter(pl_module)
+        if not counter.analog_names:
+            counter.remove()
+            raise ValueError("EnergyMonitor: the model has no analog layer (use memtorch_power.nn.analogize)")
+        if self.counter is not None:  # a later stage (test after fit): keep what was counted
+            self.counter.remove()
+            counter.counts = self.counter.counts
+        self.counter = counter
+        self._pulsed = [
+            (name, module, _dw_min(module))
+            for name, module in pl_module.named_modules()
+            if isinstance(module, AnalogLayer) and module.preset.update in _PULSED and _dw_min(module)
+        ]
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self.counter is not None:
+            self.counter.remove()  # the counts stay readable through report()
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        assert self.counter is not None
+        self.counter.refresh_trainable(pl_module)
+        self._enter("train")
+        self._mark_epoch("train")
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                             batch_idx: int) -> None:
+        self._count_batch("train", batch)
+
+    def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                                 optimizer: torch.optim.Optimizer) -> None:
+        self.steps["train"] = self.steps.get("train", 0) + 1
+        if self.measure_pulses and self._pulsed:
+            self._before = {name: _tile_weights(layer) for name, layer, _ in self._pulsed}
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        if self._before:
+            self._add_pulses("train")
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._log_epoch("train", pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.counter is not None:
+            self.counter.stop()
+        self._phase = None
+        self._write(trainer, ("train", "validate"))
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._resume = self._phase
+        if trainer.sanity_checking:
+            self._leave()
+        else:
+            self._enter("validate")
+
+    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._mark_epoch("validate")
+
+    def on_validation_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                                  batch_idx: int, dataloader_idx: int = 0) -> None:
+        if not trainer.sanity_checking:
+            self._count_batch("validate", batch)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._log_epoch("validate", pl_module)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._resume is not None:
+            self._enter(self._resume)
+        else:
+            self._leave()
+        if trainer.state.fn == TrainerFn.VALIDATING:  # trainer.validate(): write now
+            self._write(trainer, ("validate",))
+
+    def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._enter("test")
+
+    def on_test_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                            batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._count_batch("test", batch)
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._leave()
+        self._write(trainer, ("test",))
+
+    def on_predict_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._enter("predict")
+
+    def on_predict_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                               batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._count_batch("predict", batch)
+
+    def on_predict_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._leave()
+
+    # -- internals --------------------------------------------------------------------------------
+    def _enter(self, phase: str) -> None:
+        if self.counter is not None:
+            self.counter.start(phase, track_backward=phase == "train")
+            self._phase = phase
+
+    def _leave(self) -> None:
+        if self.counter is not None:
+            self.counter.stop()
+        self._phase = None
+
+    def _count_batch(self, phase: str, batch: Any) -> None:
+        self.batches[phase] = self.batches.get(phase, 0) + 1
+        if phase not in self.batch_size:
+            tensor = first_tensor(batch if not isinstance(batch, dict) else list(batch.values()))
+            if tensor is not None and tensor.dim() > 0:
+                self.batch_size[phase] = int(tensor.shape[0])
+
+    def _add_pulses(self, phase: str) -> None:
+        assert self.counter is not None
+        table = self.counter.counts.setdefault(phase, {})
+        for name, layer, dw_min in self._pulsed:
+            before = self._before.get(name)
+            if before is None:
+                continue
+            pulses, cells = 0.0, 0
+            for old, new in zip(before, _tile_weights(layer)):
+                delta = (new - old).abs()
+                pulses += float(delta.sum()) / dw_min
+                cells += int((delta > 0).sum())
+            counts = table.setdefault(name, LayerCounts())
+            counts.pulses = (counts.pulses or 0.0) + pulses
+            counts.cells_programmed = (counts.cells_programmed or 0) + cells
+        self._before = {}
+
+    def _mark_epoch(self, phase: str) -> None:
+        assert self.counter is not None
+        table = self.counter.counts.get(phase, {})
+        self._epoch_start[phase] = (
+            {name: _copy(c) for name, c in table.items()},
+            self.steps.get(phase, 0),
+            self.batches.get(phase, 0),
+        )
+
+    def _log_epoch(self, phase: str, pl_module: pl.LightningModule) -> None:
+        if not self.log_energy or self.counter is None or phase not in self._epoch_start:
+            return
+        start, steps0, batches0 = self._epoch_start[phase]
+        now = self.counter.counts.get(phase, {})
+        delta = {name: _minus(c, start.get(name)) for name, c in now.items()}
+        steps = self.steps.get(phase, 0) - steps0
+        report = self._build(phase, self._with_steps(phase, delta, steps),
+                             self.batches.get(phase, 0) - batches0)
+        pl_module.log(f"energy/{phase}_analog_j", report.analog_j(), on_step=False, on_epoch=True)
+        pl_module.log(f"energy/{phase}_digital_j", report.digital_j(), on_step=False, on_epoch=True)
+
+    def _with_steps(self, phase: str, counts: dict[str, LayerCounts], steps: int) -> dict[str, LayerCounts]:
+        out = {}
+        for name, c in counts.items():
+            c = _copy(c)
+            c.steps = steps if phase == "train" and c.weight_grad.calls > 0 else 0
+            out[name] = c
+        return out
+
+    def _build(self, phase: str, counts: dict[str, LayerCounts], batches: int) -> EnergyReport:
+        assert self.counter is not None
+        return build_report(self.counter.infos, counts, self.analog, self.digital, phase == "train",
+                            batches, self.batch_size.get(phase), self.pulses_per_weight_step)
+
+    def _write(self, trainer: pl.Trainer, phases: tuple[str, ...]) -> None:
+        folder = self.dirpath if self.dirpath is not None else Path(trainer.log_dir or ".")
+        if not trainer.is_global_zero:
+            return
+        for phase in phases:
+            if self.counter is not None and phase in self.counter.counts and self.batches.get(phase):
+                report = self.report(phase)
+                report.to_csv(folder / f"{self.filename}_{phase}.csv")
+                report.to_json(folder / f"{self.filename}_{phase}.json")
+
+
+def _dw_min(layer: AnalogLayer) -> float:
+    from memtorch_power.presets import traits_of
+
+    return float(traits_of(layer.preset).dw_min or 0.0)
+
+
+def _tile_weights(layer: AnalogLayer) -> list[torch.Tensor]:
+    """The raw weights of every aihwkit tile of ``layer`` (device units, copies)."""
+    return [
+        tile.tile.get_weights().detach().clone()
+        for crossbar in layer.analog_crossbars()
+        for tile in crossbar.analog_tiles()
+    ]
+
+
+def _copy(c: LayerCounts) -> LayerCounts:
+    return LayerCounts(c.forward.scaled(1), c.input_grad.scaled(1), c.weight_grad.scaled(1), c.steps,
+                       c.pulses, c.cells_programmed, c.shapes)
+
+
+def _minus(now: LayerCounts, then: LayerCounts | None) -> LayerCounts:
+    if then is None:
+        return _copy(now)
+    pulses = None if now.pulses is None else now.pulses - (then.pulses or 0.0)
+    cells = None if now.cells_programmed is None else now.cells_programmed - (then.cells_programmed or 0)
+    return LayerCounts(now.forward.minus(then.forward), now.input_grad.minus(then.input_grad),
+                       now.weight_grad.minus(then.weight_grad), 0, pulses, cells, now.shapes)
+
+
+__all__ = ["EnergyMonitor"]

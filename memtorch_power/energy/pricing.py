@@ -1,0 +1,223 @@
+"""Turn counted workload into joules, per layer, phase and component.
+
+**Digital baseline** (every layer, analog ones priced as their digital twin), with ``b`` bytes
+per value of the digital profile:
+
+* forward: ``MACs * mac_pj + ops * op_pj``; weights fetched once per call; input and output
+  activations read/written once;
+* backward (training): input-gradient and weight-gradient MACs (each equal to the forward
+  MACs of the calls that need them), weights re-read, the weight gradient written, saved
+  inputs and output gradients read, input gradients written;
+* update: one SGD step per optimizer step: 1 MAC and 3 weight accesses (read w, read g,
+  write w) per parameter.
+
+**Analog system**: analog layers on the profile's arrays (:func:`mvm_energy_pj`), everything
+that is not analog on the *digital* profile (a digital co-processor: norms, pooling,
+activations, layers left digital, biases, and the digital parts of training). By update mode:
+
+* ``digital`` (``pcm_hwa``, ``ideal``): analog forward; backward and optimizer step digital,
+  as on the digital baseline; inference then runs on PCM after a one-off programming
+  (:func:`programming_energy_pj`);
+* ``in_memory`` (``pcm_training``): analog forward and transposed backward MVMs; the update
+  is PCM pulses (measured, or ``pulses_per_weight_step`` per weight per step) plus the
+  stochastic pulse trains on the lines (``BL`` pulses per line per vector) and their digital
+  pulse-probability computation;
+* ``mixed_precision``: analog forward and backward; the weight gradient is computed digitally
+  and accumulated in ``chi`` (fp32, one read-modify-write per weight per step), and whole
+  PCM pulses are applied where ``chi`` crosses ``dw_min``.
+"""
+
+from __future__ import annotations
+
+from memtorch_power.energy.counting import LayerCounts, LayerInfo, Tally, shape_text
+from memtorch_power.energy.mapping import TileMapping, line_pulse_pj, map_tiles, mvm_energy_pj
+from memtorch_power.energy.profiles import AnalogProfile, DigitalProfile
+from memtorch_power.energy.report import PHASES, LayerEnergy
+
+PJ_TO_J = 1e-12
+CHI_BYTES = 4  # mixed precision accumulates chi in fp32
+
+#: Expected PCM pulses per weight per optimizer step when nothing was measured: an
+#: ASSUMPTION (|dW| ~ lr*|grad| ~ 0.01*0.1 = 1e-3 per step, i.e. 0.1 device steps of
+#: dw_min = 0.01). Measure the real figure with EnergyMonitor (|dW|/dw_min per step).
+DEFAULT_PULSES_PER_WEIGHT_STEP = 0.1
+
+Energy = dict[str, dict[str, float]]
+
+
+def _empty() -> Energy:
+    return {phase: {} for phase in PHASES}
+
+
+def _add(energy: Energy, phase: str, component: str, pj: float) -> None:
+    if pj:
+        energy[phase][component] = energy[phase].get(component, 0.0) + pj * PJ_TO_J
+
+
+def _digital_forward(info: LayerInfo, t: Tally, d: DigitalProfile) -> tuple[float, float, float]:
+    """(compute, weight memory, activation memory) in pJ of the forward calls in ``t``."""
+    b = d.bytes_per_value
+    return (
+        t.macs * d.mac_pj + t.ops * d.op_pj,
+        t.calls * info.streamed_params * b * d.weight_pj_per_byte,
+        (t.in_elems + t.out_elems) * b * d.activation_pj_per_byte,
+    )
+
+
+def _digital_backward(info: LayerInfo, gi: Tally, gw: Tally, d: DigitalProfile) -> tuple[float, float, float]:
+    """(compute, weight memory, activation memory) in pJ of the backward pass."""
+    b = d.bytes_per_value
+    grad_w_ops = gw.out_elems if info.other_params else 0  # bias / affine gradients
+    compute = (gi.macs + gw.macs) * d.mac_pj + (gi.ops + grad_w_ops) * d.op_pj
+    weights = (gi.calls * info.streamed_params + gw.calls * info.params) * b * d.weight_pj_per_byte
+    acts = (gi.in_elems + gi.out_elems + gw.in_elems + gw.out_elems) * b * d.activation_pj_per_byte
+    return compute, weights, acts
+
+
+def _sgd_step(params: int, steps: int, d: DigitalProfile) -> tuple[float, float]:
+    """(compute, memory) in pJ of ``steps`` SGD steps on ``params`` parameters."""
+    return steps * params * d.mac_pj, steps * params * 3 * d.bytes_per_value * d.weight_pj_per_byte
+
+
+def digital_energy(info: LayerInfo, counts: LayerCounts, d: DigitalProfile, training: bool) -> Energy:
+    """Energy of the layer on the digital baseline (J, by phase and component)."""
+    energy = _empty()
+    compute, weights, acts = _digital_forward(info, counts.forward, d)
+    _add(energy, "forward", "compute", compute)
+    _add(energy, "forward", "weight_memory", weights)
+    _add(energy, "forward", "activation_memory", acts)
+    if training:
+        compute, weights, acts = _digital_backward(info, counts.input_grad, counts.weight_grad, d)
+        _add(energy, "backward", "compute", compute)
+        _add(energy, "backward", "weight_memory", weights)
+        _add(energy, "backward", "activation_memory", acts)
+        compute, memory = _sgd_step(info.params, counts.steps, d)
+        _add(energy, "update", "compute", compute)
+        _add(energy, "update", "weight_memory", memory)
+    return energy
+
+
+def _as_co_processor(energy: Energy) -> Energy:
+    """Digital-baseline components renamed as the analog system's digital co-processor."""
+    out = _empty()
+    for phase, parts in energy.items():
+        for component, joules in parts.items():
+            name = "digital_compute" if component == "compute" else "digital_memory"
+            out[phase][name] = out[phase].get(name, 0.0) + joules
+    return out
+
+
+def expected_pulses(info: LayerInfo, counts: LayerCounts, pulses_per_weight_step: float) -> float:
+    """PCM pulses of the layer's updates: measured if available, else the expectation."""
+    if counts.pulses is not None:
+        return counts.pulses
+    if info.update not in ("in_memory", "mixed_precision"):
+        return 0.0
+    return pulses_per_weight_step * info.matrix_weights * counts.steps
+
+
+def analog_energy(
+    info: LayerInfo,
+    counts: LayerCounts,
+    mapping: TileMapping,
+    a: AnalogProfile,
+    d: DigitalProfile,
+    training: bool,
+    pulses: float,
+) -> Energy:
+    """Energy of an analog layer on the analog system (J, by phase and component)."""
+    traits = info.traits
+    assert traits is not None
+    energy = _empty()
+    fwd_mvm = mvm_energy_pj(a, mapping, traits.dac_bits, traits.adc_bits)
+    for component, pj in fwd_mvm.items():
+        _add(energy, "forward", component, pj * counts.forward.mvms)
+    if not training:
+        return energy
+    gi, gw, steps = counts.input_grad, counts.weight_grad, counts.steps
+    b, act = d.bytes_per_value, d.activation_pj_per_byte
+    if info.update == "digital":
+        compute, weights, acts = _digital_backward(info, gi, gw, d)
+        _add(energy, "backward", "digital_compute", compute)
+        _add(energy, "backward", "digital_memory", weights + acts)
+        compute, memory = _sgd_step(info.params, steps, d)
+        _add(energy, "update", "digital_compute", compute)
+        _add(energy, "update", "digital_memory", memory)
+        return energy
+    bwd_mvm = mvm_energy_pj(a, mapping, traits.dac_bits, traits.adc_bits, transposed=True)
+    for component, pj in bwd_mvm.items():
+        _add(energy, "backward", component, pj * gi.mvms)
+    compute, memory = _sgd_step(info.other_params, steps, d)  # digital bias
+    _add(energy, "update", "digital_compute", compute)
+    _add(energy, "update", "digital_memory", memory)
+    _add(energy, "update", "pcm_pulses", pulses * a.pulse_pj)
+    lines = info.rows + info.cols
+    if info.update == "in_memory":
+        bl = traits.update_bl or 1
+        _add(energy, "update", "update_drivers", gw.mvms * lines * bl * line_pulse_pj(a))
+        _add(energy, "update", "digital_compute", gw.mvms * lines * d.op_pj)
+    else:  # mixed precision: digital outer product into chi, then whole pulses
+        _add(energy, "backward", "digital_compute", gw.macs * d.mac_pj)
+        _add(energy, "backward", "digital_memory", (gw.in_elems + gw.out_elems) * b * act)
+        _add(energy, "update", "digital_compute", steps * info.matrix_weights * 2 * d.op_pj)
+        _add(energy, "update", "digital_memory", steps * info.matrix_weights * 2 * CHI_BYTES * act)
+    return energy
+
+
+def layer_energy(
+    info: LayerInfo,
+    counts: LayerCounts,
+    a: AnalogProfile,
+    d: DigitalProfile,
+    training: bool,
+    pulses_per_weight_step: float = DEFAULT_PULSES_PER_WEIGHT_STEP,
+) -> LayerEnergy:
+    """One report row: the layer's workload and its energy on both systems."""
+    baseline = digital_energy(info, counts, d, training)
+    gi, gw = counts.input_grad, counts.weight_grad
+    if info.kind == "analog":
+        mapping = map_tiles(info.rows, info.cols, info.groups, a.array_rows, a.array_cols)
+        pulses = expected_pulses(info, counts, pulses_per_weight_step) if training else 0.0
+        system = analog_energy(info, counts, mapping, a, d, training, pulses)
+        tiles, utilisation, adds = mapping.tiles, mapping.utilisation, mapping.adds_per_output
+        analog_bwd = training and info.update in ("in_memory", "mixed_precision")
+        mvms_backward = gi.mvms if analog_bwd else 0
+    else:
+        system = _as_co_processor(baseline)
+        tiles, utilisation, adds, pulses, mvms_backward = 0, None, 0, 0.0, 0
+    return LayerEnergy(
+        name=info.name,
+        kind=info.kind,
+        type_name=info.type_name,
+        preset=info.preset,
+        update=info.update,
+        shape=shape_text(info, counts),
+        tiles=tiles,
+        utilisation=utilisation,
+        adds_per_output=adds,
+        macs_forward=counts.forward.macs,
+        macs_backward=(gi.macs + gw.macs) if training else 0,
+        ops=counts.forward.ops,
+        mvms_forward=counts.forward.mvms,
+        mvms_backward=mvms_backward,
+        weight_updates=counts.steps if training else 0,
+        pcm_pulses=pulses,
+        pulses_measured=counts.pulses is not None,
+        exact=info.exact,
+        analog=system,
+        digital=baseline,
+    )
+
+
+def programming_energy_pj(info: LayerInfo, a: AnalogProfile) -> float:
+    """Programming the layer's weights once by iterative program-and-verify, in pJ.
+
+    ``weights * devices_per_weight * program_iterations * (pulse_pj + verify)``, where one
+    verify reads the device through the array and one ADC conversion
+    (``cell_read_pj + adc_pj``). Devices per weight: the profile's, else the preset's.
+    """
+    if info.kind != "analog" or info.traits is None:
+        return 0.0
+    devices = a.devices_per_weight or info.traits.devices_per_weight
+    per_iteration = a.pulse_pj + a.cell_read_pj + a.adc_pj
+    return info.matrix_weights * devices * a.program_iterations * per_iteration

@@ -1,0 +1,172 @@
+"""Workload of one forward call of one module, computed from the shapes actually seen.
+
+A rule maps ``(module, input, output)`` to :class:`Work`: MVMs, MACs, elementwise operations,
+and the activation elements read and written. MACs are counted from shapes (not with
+``torch.utils.flop_counter``, which over-counts the backward of grouped convolutions):
+
+* analog and digital Linear: one MVM per input row, ``rows * cols`` MACs each;
+* convolutions: one MVM per output position and group, ``(C_in/groups) * prod(kernel)``
+  MACs per output element (stride, padding, dilation and groups are in the output shape);
+* elementwise layers: operations per element, by type (table :data:`OPS_PER_ELEMENT`); an
+  exponential, tanh or erf is counted as 4 operations (an assumption of this module);
+* pooling: ``prod(kernel)`` operations per output element (adaptive: one per input element);
+* losses: 6 operations per input element (a softmax-like evaluation, an assumption);
+* layers without a rule: one operation per output element, flagged as approximate.
+
+Only modules are seen: functional calls inside a ``forward`` (``F.relu``, ``x + y``) are not.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, NamedTuple
+
+from torch import Tensor, nn
+
+from memtorch_power.nn.base import AnalogLayer
+from memtorch_power.nn.linear import AnalogLinear
+
+
+class Work(NamedTuple):
+    """Workload of one forward call (all counts are integers).
+
+    Attributes:
+        mvms: matrix-vector products (per group), 0 for layers without a matrix.
+        macs: multiply-accumulates.
+        ops: elementwise operations (non-MAC).
+        in_elems: input activation elements read.
+        out_elems: output activation elements written.
+    """
+
+    mvms: int
+    macs: int
+    ops: int
+    in_elems: int
+    out_elems: int
+
+
+Rule = Callable[[Any, Tensor, Tensor], Work]
+
+_TRANSCENDENTAL = 4  # ops for one exp/tanh/erf evaluation (assumption, see module docstring)
+
+#: Operations per output element of elementwise layers.
+OPS_PER_ELEMENT: dict[type[nn.Module], int] = {
+    **{t: 1 for t in (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.Hardtanh, nn.Threshold,
+                      nn.Hardsigmoid, nn.Hardshrink, nn.Softshrink, nn.Upsample)},
+    nn.Hardswish: 2,
+    **{t: _TRANSCENDENTAL for t in (nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Mish, nn.ELU,
+                                    nn.SELU, nn.CELU, nn.Softplus, nn.Softsign, nn.LogSigmoid,
+                                    nn.Tanhshrink)},
+    # exp + running sum + divide (log-softmax: + log)
+    **{t: _TRANSCENDENTAL + 2 for t in (nn.Softmax, nn.Softmin, nn.LogSoftmax, nn.Softmax2d)},
+    # mean, variance, normalise, affine: counted the same in training and inference
+    **{t: 4 for t in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm,
+                      nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d,
+                      nn.LocalResponseNorm, nn.RMSNorm)},
+}
+
+#: Layers that move or reshape data without arithmetic (dropout's mask is not counted:
+#: it is absent at inference and the rules are the same in training and evaluation).
+ZERO_OP: tuple[type[nn.Module], ...] = (
+    nn.Identity, nn.Flatten, nn.Unflatten, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
+    nn.AlphaDropout, nn.FeatureAlphaDropout, nn.Embedding, nn.ZeroPad1d, nn.ZeroPad2d,
+    nn.ConstantPad1d, nn.ConstantPad2d, nn.ReflectionPad1d, nn.ReflectionPad2d,
+    nn.ReplicationPad1d, nn.ReplicationPad2d, nn.PixelShuffle, nn.PixelUnshuffle, nn.ChannelShuffle,
+)
+
+_POOL = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
+         nn.LPPool1d, nn.LPPool2d)
+_ADAPTIVE_POOL = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d,
+                  nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
+_CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+def analog_work(layer: Any, x: Tensor, out: Tensor) -> Work:
+    """Linear: one MVM per input row; conv: one MVM per output position and group."""
+    if isinstance(layer, AnalogLinear):
+        mvms = x.numel() // layer.rows
+    else:
+        dims = layer.dims  # type: ignore[attr-defined]
+        spatial = tuple(x.shape[-dims:])
+        batch = x.numel() // (layer.in_channels * math.prod(spatial))  # type: ignore[attr-defined]
+        mvms = batch * layer.output_positions(spatial) * layer.groups  # type: ignore[attr-defined]
+    return Work(mvms, mvms * layer.rows * layer.cols, 0, x.numel(), out.numel())
+
+
+def _linear(m: Any, x: Tensor, out: Tensor) -> Work:
+    mvms = x.numel() // m.in_features
+    return Work(mvms, mvms * m.in_features * m.out_features, 0, x.numel(), out.numel())
+
+
+def _conv(m: Any, x: Tensor, out: Tensor) -> Work:
+    per_output = (m.in_channels // m.groups) * math.prod(m.kernel_size)
+    mvms = out.numel() // (m.out_channels // m.groups)
+    return Work(mvms, out.numel() * per_output, 0, x.numel(), out.numel())
+
+
+def _conv_transpose(m: Any, x: Tensor, out: Tensor) -> Work:
+    per_input = (m.out_channels // m.groups) * math.prod(m.kernel_size)
+    mvms = x.numel() // (m.in_channels // m.groups)
+    return Work(mvms, x.numel() * per_input, 0, x.numel(), out.numel())
+
+
+def _pool(m: Any, x: Tensor, out: Tensor) -> Work:
+    base = next(cls for cls in _POOL if isinstance(m, cls))
+    dims = int(base.__name__[-2])  # MaxPool2d -> 2
+    kernel = m.kernel_size
+    window = math.prod(kernel) if isinstance(kernel, (tuple, list)) else int(kernel) ** dims
+    return Work(0, 0, out.numel() * window, x.numel(), out.numel())
+
+
+def _adaptive_pool(m: Any, x: Tensor, out: Tensor) -> Work:
+    return Work(0, 0, x.numel(), x.numel(), out.numel())
+
+
+def _zero(m: Any, x: Tensor, out: Tensor) -> Work:
+    return Work(0, 0, 0, x.numel(), out.numel())
+
+
+def _loss(m: Any, x: Tensor, out: Tensor) -> Work:
+    return Work(0, 0, x.numel() * (_TRANSCENDENTAL + 2), x.numel(), out.numel())
+
+
+def _unknown(m: Any, x: Tensor, out: Tensor) -> Work:
+    return Work(0, 0, out.numel(), x.numel(), out.numel())
+
+
+def rule_for(module: nn.Module) -> tuple[Rule, bool]:
+    """The rule of ``module`` and whether it is exact (False: one op per output element)."""
+    if isinstance(module, AnalogLayer):
+        return analog_work, True  # type: ignore[return-value]
+    kind = type(module)
+    if kind in OPS_PER_ELEMENT:
+        per = OPS_PER_ELEMENT[kind]
+        return (lambda m, x, out: Work(0, 0, out.numel() * per, x.numel(), out.numel())), True
+    if isinstance(module, nn.Linear):
+        return _linear, True
+    if isinstance(module, _CONV):
+        return _conv, True
+    if isinstance(module, _CONV_T):
+        return _conv_transpose, True
+    if isinstance(module, _POOL):
+        return _pool, True
+    if isinstance(module, _ADAPTIVE_POOL):
+        return _adaptive_pool, True
+    if isinstance(module, ZERO_OP):
+        return _zero, True
+    if isinstance(module, nn.modules.loss._Loss):
+        return _loss, True
+    return _unknown, False
+
+
+def first_tensor(value: object) -> Tensor | None:
+    """The first tensor in a forward input/output (a tensor, or nested tuples/lists of them)."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            found = first_tensor(item)
+            if found is not None:
+                return found
+    return None
