@@ -48,30 +48,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def atomic_checkpoint_io() -> Any:
-    """A Lightning ``CheckpointIO`` plugin that writes checkpoints through a temporary file
-    and ``os.replace``, so an interrupted save never leaves a truncated ``.ckpt``.
-
-    Checkpoints of analog models hold aihwkit configuration objects, which torch's
-    ``weights_only`` loader refuses; this plugin loads them with ``weights_only=False``
-    unless told otherwise: load only checkpoints you trust."""
-    import torch
-    from lightning.pytorch.plugins.io import TorchCheckpointIO
-
-    class AtomicCheckpointIO(TorchCheckpointIO):
-        def save_checkpoint(self, checkpoint: dict, path: Any, storage_options: Any = None) -> None:
-            write_atomic(path, lambda tmp: torch.save(checkpoint, tmp))
-
-        def load_checkpoint(self, path: Any, map_location: Any = _keep_storage, weights_only: bool | None = None) -> dict:
-            return super().load_checkpoint(
-                path, map_location=map_location, weights_only=False if weights_only is None else weights_only
-            )
-
-    return AtomicCheckpointIO()
-
-
-def _keep_storage(storage: Any, location: Any) -> Any:
-    """``map_location`` that leaves tensors where they were saved (Lightning's default)."""
-    return storage

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from memtorch_power.io import atomic_checkpoint_io
+from memtorch_power.checkpoint_io import AtomicCheckpointIO
 from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 from memtorch_power.kws.module import KeywordSpotter
 
@@ -38,5 +38,5 @@ def main(args: list[str] | None = None) -> KeywordSpottingCLI:
         SpeechCommandsDataModule,
         args=args,
         save_config_kwargs={"overwrite": True},
-        trainer_defaults={"plugins": [atomic_checkpoint_io()]},
+        trainer_defaults={"plugins": [AtomicCheckpointIO()]},
     )

@@ -1,0 +1,200 @@
+"""Train the same keyword spotter digitally and on each PCM preset, and compare them.
+
+One table: test accuracy (and after drift), training energy and energy per inference
+(analog profile against the digital baseline), wall time, training throughput, parameters,
+MACs. Every number is measured in the run or computed by :mod:`memtorch_power.energy`
+from the workload counted during the run.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from memtorch_power.energy import EnergyMonitor, energy_per_inference, estimate
+from memtorch_power.checkpoint_io import AtomicCheckpointIO
+from memtorch_power.io import save_figure, write_json, write_text
+from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+from memtorch_power.kws.drift import DriftEvaluation
+from memtorch_power.kws.models import count_macs, count_parameters
+from memtorch_power.kws.module import DIGITAL, KeywordSpotter
+from memtorch_power.kws.timing import TrainingThroughput
+from memtorch_power.nn import analogize, digitalize
+from memtorch_power.presets import get_preset
+
+#: Best measured keyword-spotting energy per inference in MLPerf Tiny (Syntiant NDP9120,
+#: about 31.5 uJ per inference, MLPerf Tiny inference benchmark, KWS task, energy mode),
+#: shown beside the modelled figures for scale. Unit: J.
+MLPERF_TINY_BEST_KWS_J = 31.5e-6
+
+#: Optimizer settings per preset. In-memory presets update their tiles by pulsed SGD at
+#: ``lr`` (aihwkit), so they get SGD with a larger step; the others use Adam.
+DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
+    DIGITAL: {"optimizer": "adam", "lr": 3e-3},
+    "ideal": {"optimizer": "adam", "lr": 3e-3},
+    "pcm_hwa": {"optimizer": "adam", "lr": 3e-3},
+    "pcm_training": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.0},
+    "pcm_mixed_precision": {"optimizer": "sgd", "lr": 0.05, "momentum": 0.0},
+}
+
+
+@dataclass
+class ComparisonConfig:
+    """What to compare and on which budget.
+
+    Attributes:
+        root: Speech Commands folder (full release or the bundled mini set).
+        presets: ``"digital"`` and/or preset names, trained in this order.
+        model: architecture (``"dscnn"``, ``"res8"``).
+        epochs: training epochs for every preset (the same budget for all).
+        batch_size: examples per batch.
+        limit_train_batches: fraction (float) or number (int) of training batches per epoch.
+        limit_eval_batches: fraction or number of validation and test batches (also bounds
+            the drift evaluation); 1.0 = all.
+        drift_repeats: programming runs per drift time (inference presets).
+        drift_times: drift time labels evaluated (see ``memtorch_power.nn.DRIFT_TIMES_S``).
+        analog_profile: energy profile of the PCM system.
+        digital_profile: energy profile of the digital baseline.
+        output_dir: run folder for checkpoints, logs and the comparison report.
+        seed: global seed (same data order and initialisation for every preset).
+        progress: show Lightning's progress bars.
+        training: per-preset optimizer settings overriding :data:`DEFAULT_TRAINING`.
+    """
+
+    root: str
+    presets: list[str] = field(default_factory=lambda: [DIGITAL, "pcm_hwa", "pcm_mixed_precision", "pcm_training"])
+    model: str = "dscnn"
+    epochs: int = 3
+    batch_size: int = 64
+    limit_train_batches: float | int = 1.0
+    limit_eval_batches: float | int = 1.0
+    drift_repeats: int = 2
+    drift_times: list[str] = field(default_factory=lambda: ["1 s", "1 h", "1 day", "1 month", "1 year"])
+    analog_profile: str = "hermes"
+    digital_profile: str = "a100_fp16"
+    output_dir: str = "runs/compare"
+    seed: int = 0
+    progress: bool = True
+    training: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for preset in self.presets:
+            if preset != DIGITAL:
+                get_preset(preset)  # unknown names fail before any training
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+
+
+def _baseline_view(module: KeywordSpotter) -> torch.nn.Module:
+    """The network with every Linear/Conv as an ``ideal`` crossbar: the energy module prices
+    its workload on the digital baseline (a digital model has no analog layer to price)."""
+    network = copy.deepcopy(module.network).cpu()
+    return network if module.is_analog else analogize(network, "ideal")
+
+
+def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommandsDataModule) -> dict[str, Any]:
+    """Train, test and price one preset; returns its row of the comparison table."""
+    folder = Path(config.output_dir) / preset
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    settings = {**DEFAULT_TRAINING.get(preset, DEFAULT_TRAINING[DIGITAL]), **config.training.get(preset, {})}
+    module = KeywordSpotter(
+        model=config.model, preset=preset, num_classes=datamodule.num_classes,
+        n_features=datamodule.n_features, n_frames=datamodule.n_frames, **settings,
+    )
+    throughput = TrainingThroughput()
+    drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder))
+    callbacks: list[L.Callback] = [
+        ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best"),
+        throughput,
+        drift_report,
+    ]
+    monitor = None
+    if module.is_analog:
+        monitor = EnergyMonitor(config.analog_profile, config.digital_profile, dirpath=str(folder))
+        callbacks.append(monitor)
+    trainer = L.Trainer(
+        max_epochs=config.epochs,
+        limit_train_batches=config.limit_train_batches,
+        limit_val_batches=config.limit_eval_batches,
+        limit_test_batches=config.limit_eval_batches,
+        logger=CSVLogger(config.output_dir, name=preset, version=""),
+        callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=config.progress,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+        accelerator="cpu",
+    )
+    started = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule)
+    fit_s = time.perf_counter() - started
+    tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)[0]
+
+    example = datamodule.example_input(config.batch_size)
+    baseline = _baseline_view(module)
+    if monitor is not None:
+        train_report = monitor.report("train")
+        train_analog_j, train_digital_j = train_report.analog_j(), train_report.digital_j()
+    else:  # digital run: the same counted steps, priced on the digital baseline
+        train_analog_j = float("nan")
+        steps = max(1, trainer.global_step)
+        train_digital_j = estimate(baseline, example, config.analog_profile, config.digital_profile,
+                                   training=True, batches=steps).digital_j()
+    inference = energy_per_inference(
+        copy.deepcopy(module.network).cpu() if module.is_analog else baseline,
+        datamodule.example_input(1), config.analog_profile, config.digital_profile,
+    )
+    digital_network = digitalize(copy.deepcopy(module.network)) if module.is_analog else module.network
+    macs = count_macs(digital_network, (1, datamodule.n_features, datamodule.n_frames))
+    row: dict[str, Any] = {
+        "preset": preset,
+        "test_acc": tested["test/acc"],
+        "train_energy_analog_j": train_analog_j,
+        "train_energy_digital_j": train_digital_j,
+        "inference_energy_analog_j": inference.analog_j if module.is_analog else float("nan"),
+        "inference_energy_digital_j": inference.digital_j,
+        "fit_wall_s": fit_s,
+        "train_clips_per_s": throughput.clips_per_second,
+        "train_steps": trainer.global_step,
+        "parameters": count_parameters(digital_network),
+        "macs_per_inference": macs,
+        "update": "digital" if preset == DIGITAL else get_preset(preset).update,
+    }
+    if drift_report.summary:
+        for entry in drift_report.summary:
+            row[f"acc_after_{entry['time'].replace(' ', '_')}"] = entry["accuracy_mean"]
+    write_json(folder / "result.json", row)
+    return row
+
+
+def compare(config: ComparisonConfig) -> list[dict[str, Any]]:
+    """Run every preset of ``config`` and write the comparison into ``config.output_dir``:
+    ``comparison.csv``, ``comparison.json``, ``comparison.md`` and ``comparison.png``."""
+    datamodule = SpeechCommandsDataModule(config.root, batch_size=config.batch_size, seed=config.seed)
+    rows = [run_preset(preset, config, datamodule) for preset in config.presets]
+    write_report(rows, config)
+    return rows
+
+
+def write_report(rows: list[dict[str, Any]], config: ComparisonConfig) -> None:
+    """Write the comparison table and plots (atomically) into ``config.output_dir``."""
+    import pandas as pd
+
+    from memtorch_power.kws.compare_report import comparison_markdown, plot_comparison
+
+    folder = Path(config.output_dir)
+    frame = pd.DataFrame(rows)
+    write_text(folder / "comparison.csv", frame.to_csv(index=False))
+    write_json(folder / "comparison.json", {"config": asdict(config), "rows": rows,
+                                            "mlperf_tiny_best_kws_j": MLPERF_TINY_BEST_KWS_J})
+    write_text(folder / "comparison.md", comparison_markdown(rows, config) + "\n")
+    figure = plot_comparison(rows)
+    save_figure(figure, folder / "comparison.png")

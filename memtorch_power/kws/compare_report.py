@@ -1,0 +1,94 @@
+"""Tables and plots of a keyword-spotting comparison (see :mod:`memtorch_power.kws.compare`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _fmt_j(value: float) -> str:
+    """Energy with an SI prefix (J)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    for factor, unit in ((1, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"), (1e-12, "pJ")):
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {unit}"
+    return f"{value:.3g} J"
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f} %"
+
+
+def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
+    """A markdown report: accuracy (and after drift), energy, time, size per preset."""
+    from memtorch_power.kws.compare import MLPERF_TINY_BEST_KWS_J
+
+    digital = next((r for r in rows if r["preset"] == "digital"), None)
+    lines = [
+        f"# Keyword spotting: digital vs. PCM ({config.model}, {config.epochs} epochs, "
+        f"analog profile `{config.analog_profile}`, digital baseline `{config.digital_profile}`)",
+        "",
+        "| preset | update | test acc | after 1 day | after 1 year | train energy (analog) | "
+        "train energy (digital baseline) | energy / inference (analog) | energy / inference (digital) | "
+        "fit wall time | train clips/s | vs digital | params | MACs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        speed = ""
+        if digital and r is not digital and digital["train_clips_per_s"] and r["train_clips_per_s"]:
+            speed = f"{digital['train_clips_per_s'] / r['train_clips_per_s']:.1f}x slower"
+        lines.append(
+            f"| {r['preset']} | {r['update']} | {_pct(r['test_acc'])} | {_pct(r.get('acc_after_1_day'))} | "
+            f"{_pct(r.get('acc_after_1_year'))} | {_fmt_j(r['train_energy_analog_j'])} | "
+            f"{_fmt_j(r['train_energy_digital_j'])} | {_fmt_j(r['inference_energy_analog_j'])} | "
+            f"{_fmt_j(r['inference_energy_digital_j'])} | {r['fit_wall_s']:.0f} s | "
+            f"{r['train_clips_per_s']:.0f} | {speed} | {r['parameters']:,} | {r['macs_per_inference']:,} |"
+        )
+    lines += [
+        "",
+        f"For scale: the best measured keyword-spotting inference in MLPerf Tiny (Syntiant NDP9120) "
+        f"used about {_fmt_j(MLPERF_TINY_BEST_KWS_J)} per inference, for a whole system.",
+        "",
+        "Training energy counts every training batch the run processed (forward, backward, update); "
+        "`digital baseline` prices the same workload on the digital profile. The digital row's "
+        "energies come from the estimator applied to the same network and number of steps.",
+    ]
+    return "\n".join(lines)
+
+
+def plot_comparison(rows: list[dict[str, Any]]) -> Any:
+    """Two panels: accuracy after drift per preset, and energy per inference / training."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    labels = ["1 s", "1 h", "1 day", "1 month", "1 year"]
+    for r in rows:
+        values = [r.get(f"acc_after_{label.replace(' ', '_')}") for label in labels]
+        if any(v is not None for v in values):
+            left.plot(labels, [100 * v if v is not None else math.nan for v in values], marker="o", label=r["preset"])
+        else:
+            left.axhline(100 * r["test_acc"], linestyle="--", label=f"{r['preset']} (no drift)", color="grey")
+    left.set_ylabel("test accuracy (%)")
+    left.set_xlabel("time after programming")
+    left.set_title("Accuracy under drift")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+
+    names = [r["preset"] for r in rows]
+    x = range(len(rows))
+    analog = [r["inference_energy_analog_j"] * 1e6 for r in rows]
+    digital = [r["inference_energy_digital_j"] * 1e6 for r in rows]
+    width = 0.38
+    right.bar([i - width / 2 for i in x], analog, width, label="PCM (analog profile)")
+    right.bar([i + width / 2 for i in x], digital, width, label="digital baseline")
+    right.set_xticks(list(x), names, rotation=20)
+    right.set_yscale("log")
+    right.set_ylabel("energy per inference (µJ)")
+    right.set_title("Energy per inference")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,81 @@
+"""End to end: the LightningCLI recipe and the comparison, on a few batches of the bundled data."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from memtorch_power.kws.cli import main
+from memtorch_power.kws.compare import ComparisonConfig, compare
+from memtorch_power.kws.module import KeywordSpotter
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _fit(config: str, root: Path, out: Path) -> Path:
+    main([
+        "fit", "--config", str(REPO / "recipes" / "configs" / config),
+        "--data.root", str(root),
+        "--trainer.max_epochs", "1",
+        "--trainer.limit_train_batches", "3",
+        "--trainer.limit_val_batches", "2",
+        "--trainer.limit_test_batches", "2",
+        "--trainer.enable_progress_bar", "false",
+        "--trainer.logger.init_args.save_dir", str(out),
+    ])
+    runs = sorted(out.glob("*/version_*"))
+    assert runs, f"no run folder under {out}"
+    return runs[-1]
+
+
+def _predictions(module: KeywordSpotter, x: torch.Tensor) -> torch.Tensor:
+    module.eval()
+    torch.manual_seed(7)  # PCM read/output noise is random: same seed, same draw
+    with torch.no_grad():
+        return module(x)
+
+
+@pytest.mark.parametrize("config", ["digital.yaml", "pcm_hwa.yaml"])
+def test_recipe_fits_tests_and_reloads(config: str, speech_commands_root: Path, tmp_path: Path) -> None:
+    run = _fit(config, speech_commands_root, tmp_path)
+    checkpoints = sorted((run / "checkpoints").glob("best-*.ckpt"))
+    assert checkpoints and (run / "checkpoints" / "last.ckpt").exists()
+    metrics = (run / "metrics.csv").read_text()
+    assert "val/acc" in metrics and "test/acc" in metrics
+
+    reloaded = KeywordSpotter.load_from_checkpoint(checkpoints[0], weights_only=False)
+    again = KeywordSpotter.load_from_checkpoint(checkpoints[0], weights_only=False)
+    x = torch.randn(4, 1, reloaded.hparams.n_features, reloaded.hparams.n_frames)
+    torch.testing.assert_close(_predictions(reloaded, x), _predictions(again, x))
+    state = torch.load(checkpoints[0], weights_only=False)["state_dict"]
+    for name, value in reloaded.state_dict().items():
+        if isinstance(value, torch.Tensor):
+            torch.testing.assert_close(value.reshape(-1), state[name].reshape(-1), msg=name)
+
+    if config == "pcm_hwa.yaml":
+        drift = json.loads((run / "drift.json").read_text())
+        assert [row["time"] for row in drift["summary"]] == ["1 s", "1 h", "1 day", "1 month", "1 year"]
+        energy = json.loads((run / "energy_train.json").read_text())
+        assert energy["totals"]["analog_j"] > 0 and energy["totals"]["digital_j"] > 0
+        assert (run / "drift.png").stat().st_size > 0
+
+
+def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path) -> None:
+    config = ComparisonConfig(
+        root=str(speech_commands_root), presets=["digital", "pcm_hwa"], epochs=1,
+        limit_train_batches=2, limit_eval_batches=1, drift_repeats=1, drift_times=["1 s", "1 day"],
+        output_dir=str(tmp_path / "compare"), progress=False,
+    )
+    rows = compare(config)
+    assert [r["preset"] for r in rows] == ["digital", "pcm_hwa"]
+    digital, analog = rows
+    assert digital["parameters"] == analog["parameters"]  # both counted on the digital twin
+    assert analog["train_energy_analog_j"] > 0 and analog["inference_energy_analog_j"] > 0
+    assert digital["macs_per_inference"] == analog["macs_per_inference"] > 0
+    assert "acc_after_1_day" in analog and "acc_after_1_day" not in digital
+    for name in ("comparison.csv", "comparison.json", "comparison.md", "comparison.png"):
+        assert (tmp_path / "compare" / name).stat().st_size > 0
+    table = (tmp_path / "compare" / "comparison.md").read_text()
+    assert "| digital |" in table and "| pcm_hwa |" in table
