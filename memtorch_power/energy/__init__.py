@@ -2,6 +2,9 @@
 
 * :func:`estimate`: the workload of ``batches`` batches like an example input, priced on an
   analog profile and a digital baseline -> :class:`EnergyReport` (J per layer, phase, component).
+  The analog system runs its layers that are not analog on its own on-chip digital periphery
+  (``digital_layers_on="periphery"``) or on the baseline (``"baseline"``); inference folds batch
+  norms into the conv/linear before them and drops dropout.
 * :func:`energy_per_inference`, :func:`programming_energy`: one sample; programming the weights.
 * :class:`EnergyMonitor`: a Lightning callback that counts the real workload of fit/validate/test.
 * Profiles: :class:`AnalogProfile`, :class:`DigitalProfile`, :func:`register_profile`,

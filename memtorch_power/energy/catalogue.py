@@ -48,6 +48,7 @@ H45_FP16_ADD = 0.4
 H45_FP16_MULT = 1.1
 H45_FP32_ADD = 0.9
 H45_FP32_MULT = 3.7
+H45_SRAM_8KB_PJ_PER_64BIT = 10.0  # 64-bit read of an 8 KB cache
 H45_SRAM_1MB_PJ_PER_64BIT = 100.0  # 64-bit read of a 1 MB cache
 H45_DRAM_PJ_PER_64BIT = 1300.0  # 64-bit DRAM access, 1.3-2.6 nJ: the lower end is used
 
@@ -75,6 +76,39 @@ HERMES_DEVICES_PER_WEIGHT = 4  # unit cell of 4 PCM devices, 2 per sign (Le Gall
 # speech recognition and transcription", Nature 620, 768-775, 2023.
 IBM14_ROWS, IBM14_COLS = 512, 2048  # 512 x 2,048 PCMs per tile (Fig. 1f)
 IBM14_TOPS_W = 12.4  # chip-sustained, 8-bit inputs as pulse durations (abstract, Fig. 1d)
+
+
+# ==== On-chip digital periphery: where the analog system runs its layers that are not analog
+# (norms, activations, pooling, depthwise convolutions). HERMES implements "the digital
+# activation functions and additional processing involved in individual convolutional layers
+# and LSTM units" on chip (Le Gallo et al. 2023, abstract): a local digital processing unit per
+# core and global digital processing units. No energy per digital operation of these units is
+# published in the sources used, so Horowitz's 45 nm figures are used UNSCALED: an ASSUMPTION
+# and an upper bound at 14 nm / 32 nm (no technology-node scaling is applied).
+PERIPHERY_OP_PJ = H45_INT32_ADD  # one elementwise operation in 32-bit fixed point
+PERIPHERY_MAC_PJ = H45_INT8_MULT + H45_INT32_ADD  # 8-bit multiply, 32-bit accumulate
+PERIPHERY_SRAM_PJ_PER_BYTE = H45_SRAM_8KB_PJ_PER_64BIT / 8  # small local SRAM per core
+
+
+def _periphery_sources(unit: str, sram: str | None = None) -> dict[str, str]:
+    """Citations of the three periphery fields; ``unit`` says which on-chip unit runs them."""
+    h45 = "Horowitz, ISSCC 2014, Fig. 1.1.9 (45 nm): "
+    upper = " (ASSUMPTION: 45 nm figure UNSCALED, an upper bound at the chip's node)"
+    return {
+        "periphery_op_pj": f"{unit}; {h45}32-bit integer add 0.1 pJ per elementwise op{upper}",
+        "periphery_mac_pj": f"{unit}; {h45}8-bit multiply 0.2 pJ + 32-bit add 0.1 pJ{upper}",
+        "periphery_sram_pj_per_byte": sram or f"{unit}; {h45}8 KB SRAM, 10 pJ per 64-bit access "
+        "(ASSUMPTION: a small local SRAM per core; 45 nm figure UNSCALED, an upper bound at the "
+        "chip's node)",
+    }
+
+
+_HERMES_UNIT = ("Le Gallo et al. 2023 (abstract): activation functions and the other digital "
+                "processing of conv/LSTM layers run on chip (local and global digital processing units)")
+_IBM_UNIT = ("ASSUMPTION: the chip's two on-chip processing elements (Ambrogio et al. 2023, Fig. 1c; "
+             "not used there: its OLP sends 8-bit outputs off chip, Fig. 1d) run the digital layers")
+_ISAAC_UNIT = ("Shafiee et al., ISCA 2016: each tile has digital sigmoid and max-pool units next to "
+               "its eDRAM buffer (ASSUMPTION: priced at the generic figure below, not at their powers)")
 
 
 def _mvm_ops(rows: int, cols: int) -> float:
@@ -122,6 +156,9 @@ HERMES = AnalogProfile(
     pulse_pj=PCM_PULSE_PJ,
     program_iterations=PCM_PROGRAM_ITERATIONS,
     devices_per_weight=HERMES_DEVICES_PER_WEIGHT,
+    periphery_op_pj=PERIPHERY_OP_PJ,
+    periphery_mac_pj=PERIPHERY_MAC_PJ,
+    periphery_sram_pj_per_byte=PERIPHERY_SRAM_PJ_PER_BYTE,
     sources={
         "array_rows": "Le Gallo et al., Nature Electronics 2023 (256x256 unit cells per core)",
         "array_cols": "Le Gallo et al., Nature Electronics 2023 (256x256 unit cells per core)",
@@ -141,6 +178,7 @@ HERMES = AnalogProfile(
         "program_iterations": "ASSUMPTION: 10 program-and-verify iterations per device "
         "(iterative programming: Papandreou et al., ISCAS 2011; used by Le Gallo et al. 2023)",
         "devices_per_weight": "Le Gallo et al. 2023: unit cell of 4 PCM devices (2 per sign)",
+        **_periphery_sources(_HERMES_UNIT),
     },
 )
 
@@ -167,6 +205,9 @@ IBM14NM = AnalogProfile(
     pulse_pj=PCM_PULSE_PJ,
     program_iterations=PCM_PROGRAM_ITERATIONS,
     devices_per_weight=None,
+    periphery_op_pj=PERIPHERY_OP_PJ,
+    periphery_mac_pj=PERIPHERY_MAC_PJ,
+    periphery_sram_pj_per_byte=PERIPHERY_SRAM_PJ_PER_BYTE,
     sources={
         "array_rows": "Ambrogio et al., Nature 2023, Fig. 1f: 512 x 2,048 PCMs per tile "
         "(taken as 512 inputs x 2048 outputs; the 2-/4-PCM-per-weight modes of Fig. 1g,h hold "
@@ -187,6 +228,7 @@ IBM14NM = AnalogProfile(
         "program_iterations": "ASSUMPTION: 10 program-and-verify iterations per device "
         "(row-wise iterative programming, Ambrogio et al. 2023 ref. 4)",
         "devices_per_weight": "None: the preset's devices per weight (2, differential pair)",
+        **_periphery_sources(_IBM_UNIT),
     },
 )
 
@@ -210,6 +252,9 @@ ISAAC = AnalogProfile(
     pulse_pj=PCM_PULSE_PJ,
     program_iterations=PCM_PROGRAM_ITERATIONS,
     devices_per_weight=None,
+    periphery_op_pj=PERIPHERY_OP_PJ,
+    periphery_mac_pj=PERIPHERY_MAC_PJ,
+    periphery_sram_pj_per_byte=ISAAC_EDRAM_PJ_PER_BYTE + ISAAC_BUS_PJ_PER_BYTE,
     sources={
         "array_rows": _isaac_src + "128x128 crossbars",
         "array_cols": _isaac_src + "128x128 crossbars",
@@ -228,6 +273,8 @@ ISAAC = AnalogProfile(
         "(PCM cells instead of ISAAC's memristors)",
         "program_iterations": "ASSUMPTION: 10 program-and-verify iterations per device",
         "devices_per_weight": "None: the preset's devices per weight (2, differential pair)",
+        **_periphery_sources(_ISAAC_UNIT, _isaac_src + "the tile's eDRAM buffer + bus, "
+                             "20.45 pJ/256 bit + 0.054 pJ/bit (as movement_pj_per_byte)"),
     },
 )
 

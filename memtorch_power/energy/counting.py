@@ -10,17 +10,34 @@ GPU). When backward is tracked, a call made with gradients enabled also counts
 * a **weight-gradient** pass if the layer has trainable parameters,
 
 which is exactly what autograd will run when the loss is back-propagated.
+
+**Batch-norm folding.** The hooks also note, per call, whether a batch norm with running
+statistics received *exactly* the output tensor of the last conv/linear (analog or digital)
+that ran, unmodified: the same tensor object (held by a weak reference) whose version counter
+has not moved since (an in-place op in between bumps it), and not passed through an in-place
+module (``nn.ReLU(inplace=True)``). Such calls are counted in :attr:`LayerCounts.folded`; priced
+as inference they cost nothing (:mod:`memtorch_power.energy.rules`). A batch norm after an
+activation, a residual add or a pooling layer is not folded.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import torch
 from torch import nn
 
-from memtorch_power.energy.rules import Work, first_tensor, rule_for
+from memtorch_power.energy.rules import (
+    InferenceRule,
+    Work,
+    first_tensor,
+    inference_rule,
+    is_matrix_layer,
+    per_channel_output,
+    rule_for,
+)
 from memtorch_power.nn.base import AnalogLayer
 from memtorch_power.presets import PresetTraits, traits_of
 
@@ -39,8 +56,10 @@ class LayerInfo:
         other_params: parameters held digitally besides the matrix (bias, norm affine ...).
         streamed_params: parameters a digital processor fetches per forward call.
         trainable: whether the layer has parameters that require grad.
-        rows, cols, groups: analog matrix per group (0 for digital layers).
+        rows, cols: analog matrix per group (0 for digital layers).
+        groups: groups of an analog layer or of a digital convolution (1 otherwise).
         preset: analog preset name; update: its update mode; traits: its energy traits.
+        inference: how its forward is priced at inference (:class:`InferenceRule`).
     """
 
     name: str
@@ -57,11 +76,17 @@ class LayerInfo:
     preset: str | None = None
     update: str | None = None
     traits: PresetTraits | None = None
+    inference: InferenceRule = field(default_factory=InferenceRule)
 
     @property
     def params(self) -> int:
         """All parameters (matrix + others)."""
         return self.matrix_weights + self.other_params
+
+    @property
+    def dense_digital(self) -> bool:
+        """A digital layer with a dense weight matrix (Linear, or a convolution with groups=1)."""
+        return self.kind == "digital" and self.matrix_weights > 0 and self.groups == 1
 
 
 class Tally:
@@ -114,6 +139,8 @@ class LayerCounts:
         pulses: measured PCM pulses on this layer (``None``: use the documented expectation).
         cells_programmed: weights whose devices received at least one pulse (measured).
         shapes: input and output shapes of the last call.
+        folded: the forward calls of a batch norm whose input was directly the output of a
+            conv/linear (foldable into it at inference); empty for other layers.
     """
 
     forward: Tally = field(default_factory=Tally)
@@ -123,6 +150,7 @@ class LayerCounts:
     pulses: float | None = None
     cells_programmed: int | None = None
     shapes: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    folded: Tally = field(default_factory=Tally)
 
     def scaled(self, factor: int) -> "LayerCounts":
         """The counts of ``factor`` identical batches."""
@@ -134,6 +162,7 @@ class LayerCounts:
             None if self.pulses is None else self.pulses * factor,
             self.cells_programmed,
             self.shapes,
+            self.folded.scaled(factor),
         )
 
 
@@ -150,8 +179,9 @@ def _info(name: str, module: nn.Module, exact: bool) -> LayerInfo:
     total = sum(p.numel() for p in module.parameters())
     matrix = module.weight.numel() if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) else 0
     streamed = 0 if isinstance(module, nn.Embedding) else total  # a lookup reads only its rows
+    groups = int(getattr(module, "groups", 1)) if isinstance(module, nn.modules.conv._ConvNd) else 1
     return LayerInfo(name, type(module).__name__, "digital", exact, matrix, total - matrix,
-                     streamed, trainable)
+                     streamed, trainable, groups=groups, inference=inference_rule(module))
 
 
 def countable_modules(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
@@ -185,12 +215,14 @@ class WorkloadCounter:
         self._active: dict[str, LayerCounts] | None = None
         self._trainable: dict[str, bool] = {}
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        # the last conv/linear output: (weak reference, version counter), for batch-norm folding
+        self._producer: tuple[weakref.ref, int] | None = None
         for name, module in countable_modules(model):
             rule, exact = rule_for(module)
             self.infos[name] = _info(name, module, exact)
             self._trainable[name] = self.infos[name].trainable
             self._handles.append(
-                module.register_forward_hook(self._hook(name, rule), with_kwargs=True)
+                module.register_forward_hook(self._hook(name, rule, module), with_kwargs=True)
             )
 
     @property
@@ -209,6 +241,7 @@ class WorkloadCounter:
     def stop(self) -> None:
         """Stop counting (hooks stay attached)."""
         self._active = None
+        self._producer = None
 
     def refresh_trainable(self, model: nn.Module) -> None:
         """Re-read which layers have trainable parameters (after freezing/unfreezing)."""
@@ -224,10 +257,14 @@ class WorkloadCounter:
             handle.remove()
         self._handles.clear()
         self._active = None
+        self._producer = None
 
-    def _hook(self, name: str, rule):  # type: ignore[no-untyped-def]
+    def _hook(self, name: str, rule, module: nn.Module):  # type: ignore[no-untyped-def]
         cache: dict[tuple, Work] = {}
         trainable = self._trainable
+        producer = is_matrix_layer(module)
+        foldable = self.infos[name].inference.foldable
+        inplace = bool(getattr(module, "inplace", False))
 
         def hook(module: nn.Module, args: tuple, kwargs: dict, output: object) -> None:
             table = self._active
@@ -246,6 +283,12 @@ class WorkloadCounter:
             counts = table[name]
             counts.shapes = key
             counts.forward.add(work)
+            if foldable and self._directly_after_matrix(x):
+                counts.folded.add(work)
+            if producer:
+                self._producer = (weakref.ref(out), _version(out)) if per_channel_output(module, out) else None
+            elif inplace and self._producer is not None and self._producer[0]() is out:
+                self._producer = None  # modified in place (inference tensors have no version counter)
             if self.track_backward and torch.is_grad_enabled():
                 if x.requires_grad:
                     counts.input_grad.add(work)
@@ -253,6 +296,18 @@ class WorkloadCounter:
                     counts.weight_grad.add(work)
 
         return hook
+
+    def _directly_after_matrix(self, x: torch.Tensor) -> bool:
+        """Whether ``x`` is the last conv/linear output, unmodified since it was produced."""
+        if self._producer is None:
+            return False
+        ref, version = self._producer
+        return ref() is x and _version(x) == version
+
+
+def _version(tensor: torch.Tensor) -> int:
+    """The tensor's in-place version counter (-1 for inference tensors, which have none)."""
+    return -1 if tensor.is_inference() else tensor._version
 
 
 def matrix_shape(info: LayerInfo) -> str:

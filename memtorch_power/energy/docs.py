@@ -24,14 +24,15 @@ _UNITS = {
     "adc_pj": "pJ/conversion", "shift_add_pj": "pJ/conversion", "periphery_pj": "pJ/output",
     "accumulate_pj": "pJ/add", "movement_pj_per_byte": "pJ/byte", "pulse_pj": "pJ/pulse",
     "program_iterations": "iterations/device", "devices_per_weight": "devices",
+    "periphery_op_pj": "pJ/op", "periphery_mac_pj": "pJ/MAC", "periphery_sram_pj_per_byte": "pJ/byte",
     "mac_pj": "pJ/MAC", "op_pj": "pJ/op", "bytes_per_value": "bytes",
     "weight_pj_per_byte": "pJ/byte", "activation_pj_per_byte": "pJ/byte",
 }
 
 
-def _value(value: object) -> str:
+def _value(value: object, name: str = "") -> str:
     if value is None:
-        return "preset's"
+        return "preset's" if name == "devices_per_weight" else "not given"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
@@ -56,7 +57,7 @@ def profile_markdown(profile: AnalogProfile | DigitalProfile) -> str:
     ]
     for name in fields:
         lines.append(
-            f"| `{name}` | {_value(getattr(profile, name))} | {_UNITS.get(name, '')} | "
+            f"| `{name}` | {_value(getattr(profile, name), name)} | {_UNITS.get(name, '')} | "
             f"{_cell(profile.source_of(name))} |"
         )
     return "\n".join(lines)

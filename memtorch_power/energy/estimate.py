@@ -9,9 +9,13 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from memtorch_power.energy.build import build_report
+from memtorch_power.energy.build import build_report, check_placement
 from memtorch_power.energy.counting import LayerCounts, WorkloadCounter
-from memtorch_power.energy.pricing import DEFAULT_PULSES_PER_WEIGHT_STEP, programming_energy_pj
+from memtorch_power.energy.pricing import (
+    DEFAULT_PULSES_PER_WEIGHT_STEP,
+    DigitalPlacement,
+    programming_energy_pj,
+)
 from memtorch_power.energy.profiles import (
     AnalogProfile,
     DigitalProfile,
@@ -95,13 +99,16 @@ def estimate(
     batches: int = 1,
     *,
     pulses_per_weight_step: float = DEFAULT_PULSES_PER_WEIGHT_STEP,
+    digital_layers_on: DigitalPlacement = "periphery",
 ) -> EnergyReport:
     """Energy (J) of ``batches`` batches like ``example_input`` on PCM and on digital hardware.
 
     One forward pass is run with hooks; the workload (MVMs, MACs, operations per layer) is
     computed from the shapes actually seen and multiplied by ``batches``. With ``training``,
     each batch also has its backward pass (input gradients where autograd needs them, weight
-    gradients for trainable layers) and one optimizer step.
+    gradients for trainable layers) and one optimizer step. Without it, the forward is priced
+    as inference: dropout costs nothing and batch norms directly after a conv/linear are folded
+    into it (0 J); the report's notes say which.
 
     Args:
         model: a model with at least one analog layer (``memtorch_power.nn.analogize``).
@@ -113,14 +120,22 @@ def estimate(
         pulses_per_weight_step: expected PCM pulses per weight per optimizer step for the
             pulsed presets (``pcm_training``, ``pcm_mixed_precision``); measure it with
             :class:`EnergyMonitor`.
+        digital_layers_on: where the *analog system* runs the forward of its layers that are
+            not analog (norms, activations, pooling, depthwise convolutions): ``"periphery"``
+            (default: the analog chip's own on-chip digital periphery, priced with the analog
+            profile's ``periphery_*`` energies; dense digital Linear/Conv layers still go to the
+            digital profile) or ``"baseline"`` (a digital co-processor of the ``digital``
+            profile). The digital baseline always runs everything on ``digital``.
 
     Returns:
         An :class:`EnergyReport` (per-layer rows and totals, in J).
 
     Raises:
         ValueError: unknown profile, model without analog layer, input the model cannot run
-            on, ``batches < 1`` or a negative ``pulses_per_weight_step``.
+            on, ``batches < 1``, a negative ``pulses_per_weight_step`` or an unknown
+            ``digital_layers_on``.
     """
+    check_placement(digital_layers_on, "estimate")
     analog_profile = get_analog_profile(analog)
     digital_profile = get_digital_profile(digital)
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
@@ -131,7 +146,7 @@ def estimate(
     counter, counts, batch_size = count_workload(model, example_input, training)
     scaled = {name: c.scaled(batches) for name, c in counts.items()}
     return build_report(counter.infos, scaled, analog_profile, digital_profile, training, batches,
-                        batch_size, pulses_per_weight_step)
+                        batch_size, pulses_per_weight_step, digital_layers_on)
 
 
 @dataclass(frozen=True)
@@ -160,19 +175,23 @@ def energy_per_inference(
     analog: str | AnalogProfile = "hermes",
     digital: str | DigitalProfile = "a100_fp16",
     batch_size: int | None = None,
+    *,
+    digital_layers_on: DigitalPlacement = "periphery",
 ) -> InferenceEnergy:
     """Forward-only energy per sample (J): ``estimate(..., training=False)`` / batch size.
 
     ``batch_size`` defaults to the first dimension of ``example_input`` (1 for a 1-d input);
     pass it for unbatched convolution inputs. Weight fetches of the digital baseline are
     amortised over the batch, so a larger example batch gives a lower digital figure per sample.
+    ``digital_layers_on`` is passed to :func:`estimate`.
 
     Raises:
         ValueError: as :func:`estimate`, or for ``batch_size < 1``.
     """
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"energy_per_inference: batch_size must be >= 1, got {batch_size}")
-    report = estimate(model, example_input, analog, digital, training=False)
+    report = estimate(model, example_input, analog, digital, training=False,
+                      digital_layers_on=digital_layers_on)
     size = batch_size or report.batch_size or 1
     return InferenceEnergy(report.analog_j() / size, report.digital_j() / size, size)
 

@@ -6,8 +6,9 @@ that autograd runs in training, and one update per optimizer step. For the pulse
 (``pcm_training``, ``pcm_mixed_precision``) it measures the PCM pulses of each step as
 ``sum |dW| / dw_min`` over the tile weights read before and after the step.
 
-Cost per batch: the hooks (a dictionary look-up and a few integer adds per layer, no tensor
-data read, so no GPU synchronisation) and one integer add per optimizer step. Only the pulse
+Cost per batch: the hooks (a dictionary look-up and a few integer adds per layer, a weak
+reference per conv/linear call for batch-norm folding, no tensor data read, so no GPU
+synchronisation) and one integer add per optimizer step. Only the pulse
 measurement of pulsed presets reads weights (CPU tiles; turn it off with ``measure_pulses=False``).
 """
 
@@ -22,9 +23,9 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.trainer.states import TrainerFn
 
-from memtorch_power.energy.build import build_report
+from memtorch_power.energy.build import build_report, check_placement
 from memtorch_power.energy.counting import LayerCounts, WorkloadCounter
-from memtorch_power.energy.pricing import DEFAULT_PULSES_PER_WEIGHT_STEP
+from memtorch_power.energy.pricing import DEFAULT_PULSES_PER_WEIGHT_STEP, DigitalPlacement
 from memtorch_power.energy.profiles import (
     AnalogProfile,
     DigitalProfile,
@@ -54,9 +55,13 @@ class EnergyMonitor(Callback):
         log: log the per-epoch energies with ``pl_module.log``.
         measure_pulses: measure PCM pulses of pulsed presets from the weight change.
         pulses_per_weight_step: expectation used when pulses are not measured.
+        digital_layers_on: where the analog system runs its layers that are not analog
+            (``"periphery"``: the analog chip's digital periphery, the default; ``"baseline"``:
+            the digital profile); see :func:`~memtorch_power.energy.estimate`. Validation, test
+            and predict batches are priced as inference (dropout free, batch norms folded).
 
     Raises:
-        ValueError: unknown profile; at setup, a model without analog layer.
+        ValueError: unknown profile or ``digital_layers_on``; at setup, a model without analog layer.
     """
 
     def __init__(
@@ -68,7 +73,9 @@ class EnergyMonitor(Callback):
         log: bool = True,
         measure_pulses: bool = True,
         pulses_per_weight_step: float = DEFAULT_PULSES_PER_WEIGHT_STEP,
+        digital_layers_on: DigitalPlacement = "periphery",
     ) -> None:
+        self.digital_layers_on = check_placement(digital_layers_on, "EnergyMonitor")
         self.analog = get_analog_profile(analog)
         self.digital = get_digital_profile(digital)
         self.dirpath = None if dirpath is None else Path(dirpath)
@@ -269,7 +276,8 @@ class EnergyMonitor(Callback):
     def _build(self, phase: str, counts: dict[str, LayerCounts], batches: int) -> EnergyReport:
         assert self.counter is not None
         return build_report(self.counter.infos, counts, self.analog, self.digital, phase == "train",
-                            batches, self.batch_size.get(phase), self.pulses_per_weight_step)
+                            batches, self.batch_size.get(phase), self.pulses_per_weight_step,
+                            self.digital_layers_on)
 
     def _write(self, trainer: pl.Trainer, phases: tuple[str, ...]) -> None:
         folder = self.dirpath if self.dirpath is not None else Path(trainer.log_dir or ".")
@@ -299,7 +307,7 @@ def _tile_weights(layer: AnalogLayer) -> list[torch.Tensor]:
 
 def _copy(c: LayerCounts) -> LayerCounts:
     return LayerCounts(c.forward.scaled(1), c.input_grad.scaled(1), c.weight_grad.scaled(1), c.steps,
-                       c.pulses, c.cells_programmed, c.shapes)
+                       c.pulses, c.cells_programmed, c.shapes, c.folded.scaled(1))
 
 
 def _minus(now: LayerCounts, then: LayerCounts | None) -> LayerCounts:
@@ -308,7 +316,8 @@ def _minus(now: LayerCounts, then: LayerCounts | None) -> LayerCounts:
     pulses = None if now.pulses is None else now.pulses - (then.pulses or 0.0)
     cells = None if now.cells_programmed is None else now.cells_programmed - (then.cells_programmed or 0)
     return LayerCounts(now.forward.minus(then.forward), now.input_grad.minus(then.input_grad),
-                       now.weight_grad.minus(then.weight_grad), 0, pulses, cells, now.shapes)
+                       now.weight_grad.minus(then.weight_grad), 0, pulses, cells, now.shapes,
+                       now.folded.minus(then.folded))
 
 
 __all__ = ["EnergyMonitor"]

@@ -11,9 +11,23 @@ per value of the digital profile:
 * update: one SGD step per optimizer step: 1 MAC and 3 weight accesses (read w, read g,
   write w) per parameter.
 
-**Analog system**: analog layers on the profile's arrays (:func:`mvm_energy_pj`), everything
-that is not analog on the *digital* profile (a digital co-processor: norms, pooling,
-activations, layers left digital, biases, and the digital parts of training). By update mode:
+**Inference rules** (forward priced as inference, :func:`inference_counts`): dropout costs
+nothing; a batch norm folded into the conv/linear it directly follows costs nothing (on the
+baseline its scale and shift go into that layer's weights and bias; on the analog system into
+the per-column affine scaling the periphery already applies); an unfolded batch norm with
+running statistics costs 2 operations per element. Training forwards are priced as counted.
+
+**Analog system**: analog layers on the profile's arrays (:func:`mvm_energy_pj`). The forward of
+the layers that are not analog runs where ``digital_layers_on`` says (:func:`placement`):
+
+* ``"periphery"`` (default): on the analog chip's own on-chip digital periphery
+  (:func:`periphery_energy`: ``periphery_op_pj``/``periphery_mac_pj`` and local SRAM traffic),
+  except dense digital Linear/Conv layers (``groups == 1``), which need a MAC array and
+  weight storage the periphery does not have: they run on the digital baseline as a host;
+* ``"baseline"``: on the digital profile (a digital co-processor next to the analog chip).
+
+The backward and optimizer step of layers that are not analog, and the digital parts of
+training analog layers, run on the digital profile (the training host). By update mode:
 
 * ``digital`` (``pcm_hwa``, ``ideal``): analog forward; backward and optimizer step digital,
   as on the digital baseline; inference then runs on PCM after a one-off programming
@@ -29,6 +43,9 @@ activations, layers left digital, biases, and the digital parts of training). By
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Literal
+
 from memtorch_power.energy.counting import LayerCounts, LayerInfo, Tally, shape_text
 from memtorch_power.energy.mapping import TileMapping, line_pulse_pj, map_tiles, mvm_energy_pj
 from memtorch_power.energy.profiles import AnalogProfile, DigitalProfile
@@ -43,6 +60,10 @@ CHI_BYTES = 4  # mixed precision accumulates chi in fp32
 DEFAULT_PULSES_PER_WEIGHT_STEP = 0.1
 
 Energy = dict[str, dict[str, float]]
+
+DigitalPlacement = Literal["periphery", "baseline"]
+#: Where the analog system runs the forward of its layers that are not analog.
+DIGITAL_PLACEMENTS: tuple[str, ...] = ("periphery", "baseline")
 
 
 def _empty() -> Energy:
@@ -94,6 +115,53 @@ def digital_energy(info: LayerInfo, counts: LayerCounts, d: DigitalProfile, trai
         compute, memory = _sgd_step(info.params, counts.steps, d)
         _add(energy, "update", "compute", compute)
         _add(energy, "update", "weight_memory", memory)
+    return energy
+
+
+def inference_counts(info: LayerInfo, counts: LayerCounts) -> LayerCounts:
+    """The counts with the layer's inference rule applied to its forward (see module docstring)."""
+    rule = info.inference
+    forward = counts.forward
+    if rule.free:
+        forward = Tally()
+    elif rule.foldable:
+        forward = forward.minus(counts.folded)
+    if rule.ops_per_element is not None:
+        forward = forward.scaled(1)
+        forward.ops = forward.out_elems * rule.ops_per_element
+    return dataclasses.replace(counts, forward=forward)
+
+
+def placement(info: LayerInfo, a: AnalogProfile, digital_layers_on: str) -> str:
+    """Where the analog system runs a layer's forward: ``"pcm"`` (analog layers), ``"periphery"``
+    (the analog chip's digital periphery) or ``"baseline"`` (the digital profile)."""
+    if info.kind == "analog":
+        return "pcm"
+    if digital_layers_on == "periphery" and a.has_periphery and not info.dense_digital:
+        return "periphery"
+    return "baseline"
+
+
+def periphery_energy(info: LayerInfo, counts: LayerCounts, a: AnalogProfile, d: DigitalProfile,
+                     training: bool) -> Energy:
+    """Energy of a layer that is not analog on the analog chip's digital periphery (J).
+
+    Forward: ``MACs * periphery_mac_pj + ops * periphery_op_pj``, and the layer's parameters (once
+    per call) and input and output activations through the local SRAM
+    (``periphery_sram_pj_per_byte``, ``input_bits / 8`` bytes per value). In training, the backward
+    and update run on the digital profile ``d`` (the training host), as for the analog layers.
+    """
+    if a.periphery_op_pj is None or a.periphery_mac_pj is None or a.periphery_sram_pj_per_byte is None:
+        raise ValueError(f"analog profile {a.name!r} gives no periphery energies")
+    energy = _empty()
+    t = counts.forward
+    values = t.calls * info.streamed_params + t.in_elems + t.out_elems
+    _add(energy, "forward", "periphery_compute", t.macs * a.periphery_mac_pj + t.ops * a.periphery_op_pj)
+    _add(energy, "forward", "periphery_memory",
+         values * a.periphery_bytes_per_value * a.periphery_sram_pj_per_byte)
+    if training:
+        host = _as_co_processor(digital_energy(info, counts, d, training))
+        energy["backward"], energy["update"] = host["backward"], host["update"]
     return energy
 
 
@@ -171,10 +239,21 @@ def layer_energy(
     d: DigitalProfile,
     training: bool,
     pulses_per_weight_step: float = DEFAULT_PULSES_PER_WEIGHT_STEP,
+    digital_layers_on: str = "periphery",
 ) -> LayerEnergy:
-    """One report row: the layer's workload and its energy on both systems."""
+    """One report row: the layer's workload and its energy on both systems.
+
+    ``training=False`` prices the forward as inference (:func:`inference_counts`);
+    ``digital_layers_on`` is where the analog system runs the layers that are not analog.
+    """
+    counted = counts.forward
+    if not training:
+        counts = inference_counts(info, counts)
     baseline = digital_energy(info, counts, d, training)
     gi, gw = counts.input_grad, counts.weight_grad
+    runs_on = placement(info, a, digital_layers_on)
+    if info.kind == "digital" and counted.calls and not _has_work(counts.forward):
+        runs_on = "folded" if info.inference.foldable and not training else "free"
     if info.kind == "analog":
         mapping = map_tiles(info.rows, info.cols, info.groups, a.array_rows, a.array_cols)
         pulses = expected_pulses(info, counts, pulses_per_weight_step) if training else 0.0
@@ -183,7 +262,10 @@ def layer_energy(
         analog_bwd = training and info.update in ("in_memory", "mixed_precision")
         mvms_backward = gi.mvms if analog_bwd else 0
     else:
-        system = _as_co_processor(baseline)
+        if runs_on == "periphery":
+            system = periphery_energy(info, counts, a, d, training)
+        else:
+            system = _as_co_processor(baseline)
         tiles, utilisation, adds, pulses, mvms_backward = 0, None, 0, 0.0, 0
     return LayerEnergy(
         name=info.name,
@@ -206,7 +288,13 @@ def layer_energy(
         exact=info.exact,
         analog=system,
         digital=baseline,
+        runs_on=runs_on,
     )
+
+
+def _has_work(t: Tally) -> bool:
+    """Whether a tally has any arithmetic or traffic."""
+    return bool(t.macs or t.ops or t.in_elems or t.out_elems)
 
 
 def programming_energy_pj(info: LayerInfo, a: AnalogProfile) -> float:

@@ -3,7 +3,9 @@
 Two dataclasses describe hardware, and one registry holds them by name:
 
 * :class:`AnalogProfile`: the components of a PCM in-memory-compute system (row drivers /
-  DACs, array read, ADCs, digital periphery, on-chip data movement, PCM pulses), in pJ.
+  DACs, array read, ADCs, digital periphery, on-chip data movement, PCM pulses), in pJ, and
+  the on-chip digital periphery that runs the layers left digital (norms, activations,
+  pooling, depthwise convolutions), in pJ per operation, per MAC and per byte of local SRAM.
 * :class:`DigitalProfile`: a digital baseline: energy per MAC and per elementwise operation
   at one precision, plus memory traffic per byte for weights and activations, in pJ.
 
@@ -58,6 +60,13 @@ class AnalogProfile:
         program_iterations: mean program-and-verify iterations per device when a model is
             programmed onto the arrays.
         devices_per_weight: PCM devices programmed per weight; ``None`` uses the preset's.
+        periphery_op_pj: the chip's on-chip digital periphery: one elementwise operation (add,
+            compare, scale, activation step) of a layer that is not analog; ``None``: the
+            profile has no periphery figures and such layers run on the digital baseline.
+        periphery_mac_pj: the periphery: one multiply-accumulate (depthwise/grouped convolutions
+            left digital); ``None`` as above.
+        periphery_sram_pj_per_byte: the periphery's local SRAM: reading or writing one byte of
+            an activation or weight (values are ``input_bits / 8`` bytes); ``None`` as above.
         sources: field name -> citation.
     """
 
@@ -78,6 +87,9 @@ class AnalogProfile:
     pulse_pj: float
     program_iterations: float
     devices_per_weight: int | None = None
+    periphery_op_pj: float | None = None
+    periphery_mac_pj: float | None = None
+    periphery_sram_pj_per_byte: float | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -95,12 +107,23 @@ class AnalogProfile:
         if self.devices_per_weight is not None and self.devices_per_weight <= 0:
             raise ValueError(f"analog profile {self.name!r}: devices_per_weight must be positive")
         _check_non_negative(self, _ANALOG_NUMBERS)
+        _check_non_negative(self, _PERIPHERY_NUMBERS, optional=True)
         if self.input_bits <= 0 or self.adc_bits <= 0:
             raise ValueError(f"analog profile {self.name!r}: input_bits and adc_bits must be positive")
 
     def source_of(self, field_name: str) -> str:
         """The citation of one field (``"user-defined"`` if none was given)."""
         return self.sources.get(field_name, _USER)
+
+    @property
+    def has_periphery(self) -> bool:
+        """Whether the profile gives the energies of its on-chip digital periphery."""
+        return all(getattr(self, name) is not None for name in _PERIPHERY_NUMBERS)
+
+    @property
+    def periphery_bytes_per_value(self) -> float:
+        """Bytes of one activation or weight in the periphery: the array input resolution / 8."""
+        return self.input_bits / 8.0
 
     def replace(self, **changes: Any) -> "AnalogProfile":
         """A copy with some fields changed (e.g. a different array size)."""
@@ -166,6 +189,7 @@ _ANALOG_NUMBERS = (
     "pulse_pj",
     "program_iterations",
 )
+_PERIPHERY_NUMBERS = ("periphery_op_pj", "periphery_mac_pj", "periphery_sram_pj_per_byte")
 _DIGITAL_NUMBERS = (
     "mac_pj",
     "op_pj",
@@ -176,7 +200,7 @@ _DIGITAL_NUMBERS = (
 
 #: Fields of each profile kind that are physical constants and must cite a source.
 CITED_FIELDS: dict[type, tuple[str, ...]] = {
-    AnalogProfile: ("array_rows", "array_cols", *_ANALOG_NUMBERS),
+    AnalogProfile: ("array_rows", "array_cols", *_ANALOG_NUMBERS, *_PERIPHERY_NUMBERS),
     DigitalProfile: _DIGITAL_NUMBERS,
 }
 
@@ -186,12 +210,15 @@ def _check_name(name: str) -> None:
         raise ValueError(f"a profile needs a non-empty name, got {name!r}")
 
 
-def _check_non_negative(profile: Profile, names: tuple[str, ...]) -> None:
+def _check_non_negative(profile: Profile, names: tuple[str, ...], optional: bool = False) -> None:
     for name in names:
         value = getattr(profile, name)
+        if optional and value is None:
+            continue
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            allowed = " (or None)" if optional else ""
             raise ValueError(
-                f"profile {profile.name!r}: {name} must be a finite number >= 0, got {value!r}"
+                f"profile {profile.name!r}: {name} must be a finite number >= 0{allowed}, got {value!r}"
             )
 
 

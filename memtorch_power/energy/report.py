@@ -41,6 +41,10 @@ class LayerEnergy:
         pcm_pulses: PCM pulses of the updates; pulses_measured: measured (True) or expected.
         exact: False if the layer had no counting rule (one op per output element assumed).
         analog, digital: phase -> component -> J on the analog system / the digital baseline.
+        runs_on: where the analog system runs the layer's forward: ``"pcm"`` (arrays),
+            ``"periphery"`` (the analog chip's digital periphery), ``"baseline"`` (the digital
+            profile), ``"folded"`` (a batch norm folded into the layer before it, 0 J at
+            inference) or ``"free"`` (nothing to do: dropout at inference, views).
     """
 
     name: str
@@ -63,6 +67,7 @@ class LayerEnergy:
     exact: bool
     analog: Mapping[str, Mapping[str, float]]
     digital: Mapping[str, Mapping[str, float]]
+    runs_on: str = ""
 
     def analog_j(self, phase: str | None = None) -> float:
         """Energy on the analog system in J (one phase, or all)."""
@@ -95,7 +100,7 @@ class LayerEnergy:
             "macs_backward": self.macs_backward, "ops": self.ops,
             "mvms_forward": self.mvms_forward, "mvms_backward": self.mvms_backward,
             "weight_updates": self.weight_updates, "pcm_pulses": self.pcm_pulses,
-            "pulses_measured": self.pulses_measured, "exact": self.exact,
+            "pulses_measured": self.pulses_measured, "exact": self.exact, "runs_on": self.runs_on,
         }
         for side in ("analog", "digital"):
             for phase in PHASES:
@@ -131,6 +136,8 @@ class EnergyReport:
         batch_size: samples per batch, when known.
         programming_j: one-off energy to program the analog weights (not in the totals).
         notes: assumptions and caveats that apply to this report.
+        digital_layers_on: where the analog system runs its layers that are not analog
+            (``"periphery"``: the analog chip's digital periphery; ``"baseline"``: the digital profile).
     """
 
     layers: list[LayerEnergy]
@@ -141,6 +148,7 @@ class EnergyReport:
     batch_size: int | None = None
     programming_j: float = 0.0
     notes: list[str] = field(default_factory=list)
+    digital_layers_on: str = "periphery"
 
     # -- totals -------------------------------------------------------------------------------
     def analog_j(self, phase: str | None = None) -> float:
@@ -186,7 +194,7 @@ class EnergyReport:
         return {
             "analog_profile": self.analog_profile, "digital_profile": self.digital_profile,
             "training": self.training, "batches": self.batches, "batch_size": self.batch_size,
-            "notes": list(self.notes),
+            "digital_layers_on": self.digital_layers_on, "notes": list(self.notes),
         }
 
     # -- exports ------------------------------------------------------------------------------

@@ -11,7 +11,14 @@ and the activation elements read and written. MACs are counted from shapes (not 
   exponential, tanh or erf is counted as 4 operations (an assumption of this module);
 * pooling: ``prod(kernel)`` operations per output element (adaptive: one per input element);
 * losses: 6 operations per input element (a softmax-like evaluation, an assumption);
+* views (``Identity``, ``Flatten``, ``Unflatten``): nothing at all, not even traffic;
 * layers without a rule: one operation per output element, flagged as approximate.
+
+**Inference rules** (:func:`inference_rule`, applied when a workload is priced as inference):
+dropout is the identity in eval mode and costs nothing; a batch norm with running statistics
+costs nothing when it is folded into the conv/linear whose output it consumes directly
+(detected by :class:`~memtorch_power.energy.counting.WorkloadCounter`), else 2 operations per
+element (a per-channel scale and shift) instead of the 4 of training.
 
 Only modules are seen: functional calls inside a ``forward`` (``F.relu``, ``x + y``) are not.
 """
@@ -59,17 +66,28 @@ OPS_PER_ELEMENT: dict[type[nn.Module], int] = {
                                     nn.Tanhshrink)},
     # exp + running sum + divide (log-softmax: + log)
     **{t: _TRANSCENDENTAL + 2 for t in (nn.Softmax, nn.Softmin, nn.LogSoftmax, nn.Softmax2d)},
-    # mean, variance, normalise, affine: counted the same in training and inference
+    # mean, variance, normalise, affine (batch norm priced as inference: see InferenceRule)
     **{t: 4 for t in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm,
                       nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d,
                       nn.LocalResponseNorm, nn.RMSNorm)},
 }
 
-#: Layers that move or reshape data without arithmetic (dropout's mask is not counted:
-#: it is absent at inference and the rules are the same in training and evaluation).
+#: Layers whose output is a view of their input: no arithmetic and no data movement.
+VIEW: tuple[type[nn.Module], ...] = (nn.Identity, nn.Flatten, nn.Unflatten)
+
+#: The identity in eval mode (free at inference). In training their traffic is counted and
+#: the dropout mask is not.
+INFERENCE_IDENTITY: tuple[type[nn.Module], ...] = (
+    nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout,
+)
+
+#: Operations per element of a batch norm at inference with running statistics: one multiply by
+#: the per-channel scale gamma/sqrt(var + eps) and one add of the per-channel shift.
+INFERENCE_NORM_OPS = 2
+
+#: Layers that move data without arithmetic (traffic only).
 ZERO_OP: tuple[type[nn.Module], ...] = (
-    nn.Identity, nn.Flatten, nn.Unflatten, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
-    nn.AlphaDropout, nn.FeatureAlphaDropout, nn.Embedding, nn.ZeroPad1d, nn.ZeroPad2d,
+    *INFERENCE_IDENTITY, nn.Embedding, nn.ZeroPad1d, nn.ZeroPad2d,
     nn.ConstantPad1d, nn.ConstantPad2d, nn.ReflectionPad1d, nn.ReflectionPad2d,
     nn.ReplicationPad1d, nn.ReplicationPad2d, nn.PixelShuffle, nn.PixelUnshuffle, nn.ChannelShuffle,
 )
@@ -127,6 +145,10 @@ def _zero(m: Any, x: Tensor, out: Tensor) -> Work:
     return Work(0, 0, 0, x.numel(), out.numel())
 
 
+def _view(m: Any, x: Tensor, out: Tensor) -> Work:
+    return Work(0, 0, 0, 0, 0)
+
+
 def _loss(m: Any, x: Tensor, out: Tensor) -> Work:
     return Work(0, 0, x.numel() * (_TRANSCENDENTAL + 2), x.numel(), out.numel())
 
@@ -153,11 +175,52 @@ def rule_for(module: nn.Module) -> tuple[Rule, bool]:
         return _pool, True
     if isinstance(module, _ADAPTIVE_POOL):
         return _adaptive_pool, True
+    if isinstance(module, VIEW):
+        return _view, True
     if isinstance(module, ZERO_OP):
         return _zero, True
     if isinstance(module, nn.modules.loss._Loss):
         return _loss, True
     return _unknown, False
+
+
+class InferenceRule(NamedTuple):
+    """How a layer's forward is priced at inference (eval mode).
+
+    Attributes:
+        free: the layer is the identity at inference (dropout): it costs nothing.
+        foldable: a batch norm with running statistics: it costs nothing in the calls where its
+            input is directly the output of a conv/linear (folded into its weights and bias, or
+            into the analog periphery's per-column affine scaling).
+        ops_per_element: operations per output element at inference when they differ from the
+            training count (``None``: the counted operations).
+    """
+
+    free: bool = False
+    foldable: bool = False
+    ops_per_element: int | None = None
+
+
+def inference_rule(module: nn.Module) -> InferenceRule:
+    """The :class:`InferenceRule` of ``module`` (all defaults: priced as counted)."""
+    if isinstance(module, INFERENCE_IDENTITY):
+        return InferenceRule(free=True)
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
+        return InferenceRule(foldable=True, ops_per_element=INFERENCE_NORM_OPS)
+    return InferenceRule()
+
+
+def is_matrix_layer(module: nn.Module) -> bool:
+    """Analog layers and digital Linear/Conv/ConvTranspose: what a batch norm can be folded into."""
+    return isinstance(module, (AnalogLayer, nn.Linear, nn.modules.conv._ConvNd))
+
+
+def per_channel_output(module: nn.Module, out: Tensor) -> bool:
+    """Whether dim 1 of ``out`` is the layer's output channel/feature (a batch norm over dim 1
+    can then be folded into it): always for convolutions; for Linear only on 2-d outputs."""
+    if isinstance(module, (AnalogLinear, nn.Linear)):
+        return out.dim() == 2
+    return out.dim() >= 2
 
 
 def first_tensor(value: object) -> Tensor | None:

@@ -42,24 +42,26 @@ def render_text(report: "EnergyReport") -> str:
     size = f", batch size {report.batch_size}" if report.batch_size else ""
     header = (
         f"Energy ({mode}, {report.batches} batch(es){size}): analog '{report.analog_profile}' "
-        f"vs digital '{report.digital_profile}'"
+        f"vs digital '{report.digital_profile}' (analog system's digital layers on: "
+        f"{report.digital_layers_on})"
     )
-    columns = ("layer", "kind", "shape", "tiles", "MACs", "MVMs f/b", "analog f/b/u", "analog",
+    columns = ("layer", "kind", "on", "shape", "tiles", "MACs", "MVMs f/b", "analog f/b/u", "analog",
                "digital", "savings")
     rows = [columns]
     for layer in report.layers:
         phases = "/".join(format_joules(layer.analog_j(p)) for p in ("forward", "backward", "update"))
+        costs = layer.analog_j() > 0 or layer.digital_j() > 0
         rows.append((
-            layer.name + ("" if layer.exact else " ~"), layer.kind, layer.shape,
+            layer.name + ("" if layer.exact else " ~"), layer.kind, layer.runs_on or "-", layer.shape,
             str(layer.tiles) if layer.tiles else "-", format_count(layer.macs_forward),
             f"{format_count(layer.mvms_forward)}/{format_count(layer.mvms_backward)}",
             phases if report.training else format_joules(layer.analog_j("forward")),
             format_joules(layer.analog_j()), format_joules(layer.digital_j()),
-            format_savings(layer.savings),
+            format_savings(layer.savings) if costs else "-",
         ))
     totals = report.totals()
     rows.append((
-        "TOTAL", "", "", str(totals["tiles"]), format_count(totals["macs_forward"]),
+        "TOTAL", "", "", "", str(totals["tiles"]), format_count(totals["macs_forward"]),
         f"{format_count(totals['mvms_forward'])}/{format_count(totals['mvms_backward'])}",
         "/".join(format_joules(report.analog_j(p)) for p in ("forward", "backward", "update"))
         if report.training else format_joules(report.analog_j("forward")),

@@ -109,3 +109,33 @@ def test_monitor_needs_an_analog_layer(tmp_path) -> None:  # type: ignore[no-unt
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
     with pytest.raises(ValueError, match="no analog layer"):
         trainer.fit(Digital(), DataLoader(data, batch_size=2))
+
+
+class NormModule(TinyModule):
+    """Conv -> BN -> ReLU -> Dropout -> Linear: BN folds and dropout is free in validation."""
+
+    def __init__(self) -> None:
+        pl.LightningModule.__init__(self)
+        self.net = analogize(
+            nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.BatchNorm1d(4), nn.ReLU(), nn.Dropout(0.1),
+                          nn.Flatten(), nn.Linear(32, 3)),
+            "ideal",
+        )
+
+
+def test_validation_is_priced_as_inference(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = TensorDataset(torch.randn(10, 2, 8), torch.randint(0, 3, (10,)))
+    loader = DataLoader(data, batch_size=5)
+    module = NormModule()
+    monitor = EnergyMonitor("hermes", "cortex_m4", dirpath=tmp_path)
+    trainer = pl.Trainer(max_epochs=1, callbacks=[monitor], logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
+                         num_sanity_val_steps=0)
+    trainer.fit(module, loader, loader)
+    train, validate = monitor.report("train"), monitor.report("validate")
+    assert train.layer("net.1").runs_on == "periphery" and train.layer("net.1").digital_j() > 0
+    assert validate.layer("net.1").runs_on == "folded" and validate.layer("net.1").digital_j() == 0.0
+    assert validate.layer("net.3").runs_on == "free"
+    expected = estimate(module, torch.randn(5, 2, 8), "hermes", "cortex_m4", training=False, batches=2)
+    assert validate.analog_j() == pytest.approx(expected.analog_j(), rel=1e-9)
+    assert validate.digital_j() == pytest.approx(expected.digital_j(), rel=1e-9)

@@ -23,11 +23,21 @@ def test_rows_phases_and_components_add_up(report) -> None:  # type: ignore[no-u
     for layer in report.layers:
         assert layer.analog_j() == pytest.approx(sum(layer.analog_j(p) for p in ("forward", "backward", "update")))
         assert layer.analog_j() == pytest.approx(sum(layer.components("analog").values()))
-        assert layer.savings == pytest.approx(layer.digital_j() / layer.analog_j())
+        if layer.analog_j() > 0:
+            assert layer.savings == pytest.approx(layer.digital_j() / layer.analog_j())
     totals = report.totals()
     assert totals["analog_j"] == pytest.approx(report.analog_j())
     assert totals["savings"] == pytest.approx(report.digital_j() / report.analog_j())
+    flatten = report.layer("5")  # a view: no arithmetic, no traffic
+    assert flatten.runs_on == "free" and flatten.analog_j() == flatten.digital_j() == 0.0
+    assert report.layer("1").runs_on == "periphery"  # batch norm in training: forward on the periphery
+
+
+def test_baseline_placement_prices_digital_layers_the_same(cnn: nn.Sequential) -> None:
+    report = estimate(analogize(cnn, "pcm_hwa"), torch.randn(2, 3, 8, 8), digital_layers_on="baseline")
     assert report.layer("1").savings == pytest.approx(1.0)  # digital layers cost the same
+    assert report.layer("1").runs_on == "baseline" and report.digital_layers_on == "baseline"
+    assert report.meta()["digital_layers_on"] == "baseline"
 
 
 def test_dataframe_csv_json(report, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -49,7 +59,7 @@ def test_dataframe_csv_json(report, tmp_path) -> None:  # type: ignore[no-untype
 
 def test_text_and_plot(report, tmp_path) -> None:  # type: ignore[no-untyped-def]
     text = str(report)
-    assert "TOTAL" in text and "hermes" in text and "a100_fp16" in text
+    assert "TOTAL" in text and "hermes" in text and "a100_fp16" in text and "periphery" in text
     assert all(layer.name in text for layer in report.layers)
     figure = report.plot(tmp_path / "energy.png")
     assert (tmp_path / "energy.png").stat().st_size > 0
