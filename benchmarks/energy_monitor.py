@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from memtorch_power.energy import EnergyMonitor
 from memtorch_power.energy.counting import WorkloadCounter
-from memtorch_power.energy.report import atomic_write
+from memtorch_power.io import write_text
 from memtorch_power.nn import analogize
 from memtorch_power.optim import optimizer_for
 
@@ -222,13 +222,27 @@ def main() -> None:
         "lightning": lightning,
         "target_pct": 2.0,
     }
-    atomic_write(RESULTS, json.dumps(results, indent=2) + "\n")
+    write_text(RESULTS, json.dumps(results, indent=2) + "\n")
     direct, lit = results["direct"], results["lightning"]
     print(
         f"EnergyMonitor overhead: {direct['overhead_pct']:.2f}% of a "
         f"{fastest * 1e3:.1f} ms step (hooks {direct['hooks_us_per_step']:.0f} us + "
         f"callbacks {direct['callbacks_us_per_step']:.1f} us); paired loop {loop['overhead_pct']:+.2f}%, "
         f"Lightning runs {lit['overhead_pct']:+.2f}% (noisy); target < 2% -> {RESULTS}"
+    )
+    from _common import update_summary
+
+    update_summary(
+        "energy_monitor",
+        "## EnergyMonitor overhead (`benchmarks/energy_monitor.py`)\n\n"
+        f"Small CNN, preset `{args.preset}`, batch {args.batch_size}; target < 2 % of a training step "
+        "(results in `benchmarks/results/energy_monitor.json`).\n\n"
+        "| measurement | result |\n|---|---:|\n"
+        f"| hooks + callbacks per step | {direct['hooks_us_per_step'] + direct['callbacks_us_per_step']:.0f} µs |\n"
+        f"| fastest training step | {fastest * 1e3:.1f} ms |\n"
+        f"| monitor cost / step | {direct['overhead_pct']:.2f} % |\n"
+        f"| paired plain-loop difference | {loop['overhead_pct']:+.2f} % (noise) |\n"
+        f"| load average while measured | {results['machine']['load_average'][0]:.1f} |",
     )
 
 

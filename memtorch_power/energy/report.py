@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
+
+from memtorch_power.io import write_text
 
 if TYPE_CHECKING:
     import pandas
@@ -220,12 +221,12 @@ class EnergyReport:
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the per-layer table as CSV (atomically) and return the path."""
         text = self.to_dataframe().to_csv(index=False)
-        return atomic_write(path, text)
+        return write_text(path, text)
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_dict` as JSON (atomically) and return the path."""
         text = json.dumps(_finite(self.to_dict()), indent=2)
-        return atomic_write(path, text + "\n")
+        return write_text(path, text + "\n")
 
     def to_text(self) -> str:
         """A readable fixed-width table with totals."""
@@ -252,19 +253,3 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
-
-
-def atomic_write(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target

@@ -54,6 +54,7 @@ class ComparisonConfig:
         root: Speech Commands folder (full release or the bundled mini set).
         presets: ``"digital"`` and/or preset names, trained in this order.
         model: architecture (``"dscnn"``, ``"res8"``).
+        n_features: MFCC coefficients per frame (10, as Hello Edge and MLPerf Tiny's DS-CNN).
         epochs: training epochs for every preset (the same budget for all).
         batch_size: examples per batch.
         limit_train_batches: fraction (float) or number (int) of training batches per epoch.
@@ -72,6 +73,7 @@ class ComparisonConfig:
     root: str
     presets: list[str] = field(default_factory=lambda: [DIGITAL, "pcm_hwa", "pcm_mixed_precision", "pcm_training"])
     model: str = "dscnn"
+    n_features: int = 10
     epochs: int = 3
     batch_size: int = 64
     limit_train_batches: float | int = 1.0
@@ -178,7 +180,9 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
 def compare(config: ComparisonConfig) -> list[dict[str, Any]]:
     """Run every preset of ``config`` and write the comparison into ``config.output_dir``:
     ``comparison.csv``, ``comparison.json``, ``comparison.md`` and ``comparison.png``."""
-    datamodule = SpeechCommandsDataModule(config.root, batch_size=config.batch_size, seed=config.seed)
+    datamodule = SpeechCommandsDataModule(
+        config.root, batch_size=config.batch_size, n_features=config.n_features, seed=config.seed
+    )
     rows = [run_preset(preset, config, datamodule) for preset in config.presets]
     write_report(rows, config)
     return rows
