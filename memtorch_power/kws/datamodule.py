@@ -70,6 +70,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
             unknown subset (validation/test content does not depend on it).
         cache_audio: keep each split's int16 waveforms in memory when they fit in
             ``max_cache_mb``, else read clips lazily.
+        time_masks: SpecAugment-style time masks per training example (Park et al.,
+            Interspeech 2019), applied to the features; 0 disables them.
+        time_mask_frames: widest time mask, frames.
         max_cache_mb: memory bound for each split's waveform cache and feature
             cache, MiB.
     """
@@ -91,6 +94,8 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         seed: int = 0,
         cache_audio: bool = True,
         max_cache_mb: int = 4096,
+        time_masks: int = 0,
+        time_mask_frames: int = 10,
     ) -> None:
         super().__init__()
         self.protocol = normalize_protocol(protocol)
@@ -111,6 +116,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         self.batch_size, self.num_workers = batch_size, num_workers
         self.features, self.augment, self.seed = features, augment, seed
         self.noise_prob, self.max_shift_ms = noise_prob, max_shift_ms
+        if time_masks < 0 or time_mask_frames < 0:
+            raise ValueError(f"time_masks and time_mask_frames must be >= 0, got {time_masks}, {time_mask_frames}")
+        self.time_masks, self.time_mask_frames = time_masks, time_mask_frames
         self.silence_share, self.unknown_share = silence_share, unknown_share
         self.download, self.cache_audio, self.max_cache_mb = download, cache_audio, max_cache_mb
         self.sample_rate, self.num_samples = 16000, 16000
@@ -268,7 +276,19 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         if train and self.augmenter is not None:
             self.augmenter.to(wave.device)
             wave = self.augmenter(wave)
-        return self.feature_extractor.to(wave.device)(wave), y
+        features = self.feature_extractor.to(wave.device)(wave)
+        if train and self.augment and self.time_masks > 0:
+            features = self._mask_time(features)
+        return features, y
+
+    def _mask_time(self, features: Tensor) -> Tensor:
+        """Zero ``time_masks`` random spans of up to ``time_mask_frames`` frames per example."""
+        import torchaudio
+
+        masking = torchaudio.transforms.TimeMasking(self.time_mask_frames, iid_masks=True)
+        for _ in range(self.time_masks):
+            features = masking(features)
+        return features
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         train = self.trainer is not None and self.trainer.training

@@ -174,3 +174,19 @@ def test_corrupt_wav_named(tiny_root: Path, cache_audio: bool) -> None:
         module.setup("fit")  # cached: read at setup
         for batch in module.train_dataloader():  # lazy: read when loaded
             pass
+
+
+def test_time_masks_zero_spans_of_training_features_only(tiny_root: Path) -> None:
+    dm = SpeechCommandsDataModule(str(tiny_root), batch_size=8, n_features=10, time_masks=2,
+                                  time_mask_frames=20, noise_prob=0.0, max_shift_ms=0.0)
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    torch.manual_seed(0)
+    masked, _ = dm.transform_batch(batch, train=True)
+    plain, _ = dm.transform_batch(batch, train=False)
+    changed = (masked != plain).any(dim=2).squeeze(1)  # [B, frames]: frames that were masked
+    assert changed.any(), "time masking changed no frame"
+    assert torch.all(masked.squeeze(1).transpose(1, 2)[changed] == 0), "masked frames must be zero"
+    assert changed.sum(dim=1).max() <= 2 * 20
+    with pytest.raises(ValueError, match="time_masks"):
+        SpeechCommandsDataModule(str(tiny_root), time_masks=-1)
