@@ -114,7 +114,7 @@ def train_quick_spotter(root: str | os.PathLike[str], checkpoint: str | os.PathL
     """
     import lightning as L
 
-    from memtorch_power.io import atomic_checkpoint_io
+    from memtorch_power.checkpoint_io import AtomicCheckpointIO
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
     from memtorch_power.kws.models import build_model
     from memtorch_power.kws.module import KeywordSpotter
@@ -127,7 +127,7 @@ def train_quick_spotter(root: str | os.PathLike[str], checkpoint: str | os.PathL
     module = KeywordSpotter(model="dscnn", preset=preset, num_classes=data.num_classes, n_features=n_features,
                             n_frames=data.n_frames, model_kwargs=kwargs, exclude=depthwise, lr=lr)
     trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", logger=False, enable_checkpointing=False,
-                        enable_model_summary=False, plugins=[atomic_checkpoint_io()], num_sanity_val_steps=0,
+                        enable_model_summary=False, plugins=[AtomicCheckpointIO()], num_sanity_val_steps=0,
                         limit_train_batches=limit_batches, limit_val_batches=limit_batches,
                         enable_progress_bar=True)
     trainer.fit(module, datamodule=data)

@@ -69,7 +69,7 @@ def load_keyword_spotter(path: PathLike) -> "KeywordSpotter":
     checkpoint = read_checkpoint(path)
     if "hyper_parameters" not in checkpoint or "model" not in checkpoint["hyper_parameters"]:
         raise ValueError(f"{path} is not a KeywordSpotter checkpoint (no model hyper-parameters)")
-    module = KeywordSpotter.load_from_checkpoint(path, map_location="cpu", weights_only=False, init_from=None)
+    module = KeywordSpotter.load_from_checkpoint(Path(path), map_location="cpu", weights_only=False, init_from=None)
     return module.eval()
 
 
@@ -92,11 +92,13 @@ def confusion_matrix(model: torch.nn.Module, datamodule: "SpeechCommandsDataModu
                      split: str = "testing", progress: bool = False) -> Tensor:
     """Counts ``[num_classes, num_classes]`` (row: true class, column: predicted) of ``model``
     on one split (``training``, ``validation`` or ``testing``) of ``datamodule``, unaugmented."""
-    stage = {"training": "fit", "validation": "validate", "testing": "test"}.get(split)
-    if stage is None:
+    stages = {"training": ("fit", "train_dataloader"), "validation": ("validate", "val_dataloader"),
+              "testing": ("test", "test_dataloader")}
+    if split not in stages:
         raise ValueError(f"split must be 'training', 'validation' or 'testing', got {split!r}")
+    stage, loader_of = stages[split]
     datamodule.setup(stage)
-    loader = datamodule._loader(split, shuffle=False)
+    loader = getattr(datamodule, loader_of)()
     was_training = model.training
     model.eval()
     n = datamodule.num_classes
@@ -155,6 +157,7 @@ def learning_curves(run_dir: PathLike) -> "pandas.DataFrame":
         wanted = [c for c in metrics.columns if c not in ("step", "train/loss_step", "epoch")
                   and not c.startswith(("lr-", "test/"))]
         per_epoch = metrics.groupby("epoch")[wanted].last().reset_index()  # last non-null per column
+        per_epoch = per_epoch.dropna(how="all", subset=wanted)  # the test run's epoch row
         per_epoch.insert(0, "preset", preset)
         frames.append(per_epoch)
     if not frames:

@@ -1,0 +1,93 @@
+"""``memtorch-power federated``: federated keyword spotting on simulated PCM edge nodes (Flower)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from memtorch_power.cli_commands.common import (
+    UserError,
+    check_link,
+    check_presets,
+    check_profile,
+    console,
+    parse_overrides,
+    read_yaml_mapping,
+    resolve_data_root,
+)
+
+if TYPE_CHECKING:
+    from memtorch_power.federated.config import FederatedConfig
+
+HELP = "federated keyword spotting on simulated PCM edge nodes (Flower simulation)"
+DESCRIPTION = """\
+Simulate edge nodes that each hold some speakers' clips and train one keyword spotter with
+Flower (FedAvg), on PCM or digitally; count the bytes on the radio and the energy of training,
+re-programming and transmission; train the centralised baseline (raw audio sent to the cloud).
+Writes federated.{json,md,png} into --run-dir and prints the table. The fields of the run are
+memtorch_power.federated.FederatedConfig (YAML keys, or --set KEY=VALUE).
+
+examples:
+  memtorch-power federated --config recipes/configs/federated_kws_quick.yaml
+  memtorch-power federated --config recipes/configs/federated_kws.yaml --set preset=digital \\
+      --set rounds=2 --run-dir runs/federated_kws/digital
+  memtorch-power federated --set num_nodes=2 --set rounds=1 --set max_clips_per_node=30
+"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=None, metavar="YAML",
+                        help="YAML file with FederatedConfig fields (default: the library defaults)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a field (VALUE parsed as YAML), repeatable")
+    parser.add_argument("--root", default=None,
+                        help="Speech Commands folder (same as --set data_root=...; default: "
+                             "$MEMTORCH_POWER_SPEECH_COMMANDS, else the bundled mini set)")
+    parser.add_argument("--run-dir", default=None, help="report folder (default: runs/federated_kws/<time>)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
+
+def build_config(args: argparse.Namespace) -> "FederatedConfig":
+    """The :class:`FederatedConfig` of ``--config`` and ``--set``, every name checked."""
+    from memtorch_power.federated.config import FederatedConfig
+
+    known = [f.name for f in dataclasses.fields(FederatedConfig)]
+    values = read_yaml_mapping(args.config, known, "federated") if args.config else {}
+    values.update(parse_overrides(args.set, known))
+    if args.root:
+        values["data_root"] = args.root
+    try:
+        cfg = FederatedConfig.from_dict(values)
+    except (ValueError, TypeError) as err:
+        raise UserError(f"invalid federated config: {err}") from err
+    check_presets([cfg.preset])
+    check_profile(cfg.analog_profile, "analog")
+    check_profile(cfg.edge_digital_profile, "digital")
+    check_profile(cfg.cloud_digital_profile, "digital")
+    check_link(cfg.link)
+    cfg.data_root = resolve_data_root(cfg.data_root)
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = build_config(args)
+    from memtorch_power.federated import run_federated
+
+    run_dir = Path(args.run_dir or Path("runs") / "federated_kws" / time.strftime("%Y%m%d-%H%M%S"))
+    result = run_federated(cfg, run_dir=run_dir, progress=not args.no_progress)
+    from rich.markdown import Markdown
+
+    out = console()
+    out.print(Markdown(result.paths["markdown"].read_text(encoding="utf-8")))
+    out.print(f"report: {run_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (None: ``sys.argv``) like ``memtorch-power federated`` and run it."""
+    from memtorch_power.cli import run_command
+
+    return run_command("federated", argv)
