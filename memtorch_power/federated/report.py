@@ -7,11 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 from memtorch_power.federated.centralised import CentralisedHistory  # noqa: E402
 from memtorch_power.federated.config import FederatedConfig  # noqa: E402
@@ -104,7 +101,8 @@ def markdown(cfg: FederatedConfig, history: FederatedHistory, central: Centralis
 
 def plot(history: FederatedHistory, central: CentralisedHistory | None, title: str = "") -> Figure:
     """Accuracy per round and cumulative energy (J, log scale), federated vs centralised."""
-    fig, (ax_acc, ax_j) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    ax_acc, ax_j = fig.subplots(1, 2)
     rounds = [r.round for r in history.rounds]
 
     def positive(xs: list[int], ys: list[float]) -> tuple[list[int], list[float]]:
@@ -139,7 +137,6 @@ def write_report(run_dir: str | os.PathLike[str], cfg: FederatedConfig, history:
     }
     figure = plot(history, central, f"{cfg.num_nodes} nodes, preset {cfg.preset}")
     paths["png"] = save_figure(figure, run_dir / "federated.png")
-    plt.close(figure)
     return paths
 
 

@@ -8,11 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 from memtorch_power.gating.detector import DetectionStats  # noqa: E402
 from memtorch_power.gating.energy import PipelineCosts, always_on_energy, gated_energy  # noqa: E402
@@ -65,7 +62,8 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 def plot(rows: Sequence[dict[str, Any]]) -> Figure:
     """Savings and hit rate against the threshold, and the savings/detection trade-off."""
-    fig, (ax_t, ax_tr) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    ax_t, ax_tr = fig.subplots(1, 2)
     thresholds = [r["threshold"] for r in rows]
     ax_t.plot(thresholds, [r["savings"] for r in rows], "o-", color="tab:green", label="energy savings")
     ax_t.set(xlabel="threshold", ylabel="savings (always-on / gated)", yscale="log", title="savings and detection")
@@ -94,7 +92,6 @@ def write_gating_report(run_dir: str | os.PathLike[str], rows: Sequence[dict[str
     }
     figure = plot(rows)
     paths["png"] = save_figure(figure, run_dir / "gating.png")
-    plt.close(figure)
     return paths
 
 

@@ -26,7 +26,8 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
 
     digital = next((r for r in rows if r["preset"] == "digital"), None)
     lines = [
-        f"# Keyword spotting: digital vs. PCM ({config.model}, {config.epochs} epochs, "
+        f"# Keyword spotting: digital vs. PCM ({config.model}, {config.epochs} "
+        f"epoch{'s' if config.epochs != 1 else ''}, "
         f"analog profile `{config.analog_profile}`, digital baseline `{config.digital_profile}`)",
         "",
         "| preset | update | test acc | after 1 day | after 1 year | train energy (analog) | "
@@ -59,12 +60,10 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
 
 def plot_comparison(rows: list[dict[str, Any]]) -> Any:
     """Two panels: accuracy after drift per preset, and energy per inference / training."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    figure = Figure(figsize=(11, 4))  # no pyplot: leaves the user's backend alone
+    left, right = figure.subplots(1, 2)
     labels = ["1 s", "1 h", "1 day", "1 month", "1 year"]
     for r in rows:
         values = [r.get(f"acc_after_{label.replace(' ', '_')}") for label in labels]

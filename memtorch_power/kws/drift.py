@@ -109,12 +109,10 @@ def markdown_table(summary: list[dict], reference: float | None = None) -> str:
 
 def plot_drift(summary: list[dict], reference: float | None = None, title: str = "") -> "object":
     """Accuracy against time after programming (log scale), with the digital/unprogrammed line."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 3.6))
+    figure = Figure(figsize=(6, 3.6))  # no pyplot: leaves the user's backend alone
+    axis = figure.subplots()
     times = [r["t_seconds"] for r in summary]
     means = [100 * r["accuracy_mean"] for r in summary]
     stds = [100 * r["accuracy_std"] for r in summary]
@@ -190,11 +188,7 @@ class DriftEvaluation(L.Callback):
         folder = Path(self.output_dir or trainer.log_dir or ".")
         write_json(folder / "drift.json", {"reference_accuracy": reference, "summary": self.summary, "runs": rows})
         write_text(folder / "drift.md", markdown_table(self.summary, reference) + "\n")
-        import matplotlib.pyplot as plt
-
-        figure = plot_drift(self.summary, reference)
-        save_figure(figure, folder / "drift.png")
-        plt.close(figure)
+        save_figure(plot_drift(self.summary, reference), folder / "drift.png")
         table = Table(title="Test accuracy after programming and drift")
         for column in ("time", "accuracy", "std"):
             table.add_column(column, justify="right")
