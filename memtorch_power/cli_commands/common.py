@@ -182,3 +182,17 @@ def parse_shape(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(
             f"expected positive integers separated by commas, such as 1,1,40,98; got {text!r}")
     return shape
+
+
+def config_values(args: Any, config_cls: type, name: str) -> dict[str, Any]:
+    """Field values of the dataclass ``config_cls`` from ``--config`` (YAML), ``--set KEY=VALUE``
+    overrides and ``--root``, every key checked against the dataclass's fields."""
+    import dataclasses
+
+    known = [f.name for f in dataclasses.fields(config_cls)]
+    values = read_yaml_mapping(args.config, known, name) if args.config else {}
+    values.update(parse_overrides(args.set, known))
+    if args.root:
+        values["data_root"] = args.root
+    return values
+

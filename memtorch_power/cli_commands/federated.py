@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memtorch_power.cli_commands.common import (
+    config_values,
     UserError,
     check_link,
     check_presets,
     check_profile,
     console,
-    parse_overrides,
-    read_yaml_mapping,
     resolve_data_root,
 )
 
@@ -54,11 +52,7 @@ def build_config(args: argparse.Namespace) -> "FederatedConfig":
     """The :class:`FederatedConfig` of ``--config`` and ``--set``, every name checked."""
     from memtorch_power.federated.config import FederatedConfig
 
-    known = [f.name for f in dataclasses.fields(FederatedConfig)]
-    values = read_yaml_mapping(args.config, known, "federated") if args.config else {}
-    values.update(parse_overrides(args.set, known))
-    if args.root:
-        values["data_root"] = args.root
+    values = config_values(args, FederatedConfig, "federated")
     try:
         cfg = FederatedConfig.from_dict(values)
     except (ValueError, TypeError) as err:

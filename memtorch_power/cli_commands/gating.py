@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memtorch_power.cli_commands.common import (
+    config_values,
     UserError,
     check_link,
     check_presets,
     check_profile,
     console,
     existing_file,
-    parse_overrides,
-    read_yaml_mapping,
     resolve_data_root,
 )
 
@@ -58,13 +56,9 @@ def build_config(args: argparse.Namespace) -> "GatingConfig":
     """The :class:`GatingConfig` of ``--config``, ``--set`` and ``--checkpoint``, every name checked."""
     from memtorch_power.gating import GatingConfig
 
-    known = [f.name for f in dataclasses.fields(GatingConfig)]
-    values = read_yaml_mapping(args.config, known, "gating") if args.config else {}
-    values.update(parse_overrides(args.set, known))
+    values = config_values(args, GatingConfig, "gating")
     if args.checkpoint:
         values["checkpoint"] = args.checkpoint
-    if args.root:
-        values["data_root"] = args.root
     try:
         cfg = GatingConfig(**values)
     except (ValueError, TypeError) as err:
