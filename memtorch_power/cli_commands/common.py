@@ -196,3 +196,17 @@ def config_values(args: Any, config_cls: type, name: str) -> dict[str, Any]:
         values["data_root"] = args.root
     return values
 
+
+def add_config_options(parser: Any, config_name: str, run_dir_default: str) -> None:
+    """The options :func:`config_values` reads (``--config``, ``--set``, ``--root``) plus
+    ``--run-dir`` and ``--no-progress``, shared by the recipe-backed subcommands."""
+    parser.add_argument("--config", default=None, metavar="YAML",
+                        help=f"YAML file with {config_name} fields (default: the library defaults)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a field (VALUE parsed as YAML), repeatable")
+    parser.add_argument("--root", default=None,
+                        help="Speech Commands folder (same as --set data_root=...; default: "
+                             "$MEMTORCH_POWER_SPEECH_COMMANDS, else the bundled mini set)")
+    parser.add_argument("--run-dir", default=None, help=f"report folder (default: {run_dir_default})")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memtorch_power.cli_commands.common import (
+    add_config_options,
     config_values,
     UserError,
     check_link,
@@ -37,16 +38,7 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=None, metavar="YAML",
-                        help="YAML file with FederatedConfig fields (default: the library defaults)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a field (VALUE parsed as YAML), repeatable")
-    parser.add_argument("--root", default=None,
-                        help="Speech Commands folder (same as --set data_root=...; default: "
-                             "$MEMTORCH_POWER_SPEECH_COMMANDS, else the bundled mini set)")
-    parser.add_argument("--run-dir", default=None, help="report folder (default: runs/federated_kws/<time>)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-
+    add_config_options(parser, "FederatedConfig", "runs/federated_kws/<time>")
 
 def build_config(args: argparse.Namespace) -> "FederatedConfig":
     """The :class:`FederatedConfig` of ``--config`` and ``--set``, every name checked."""

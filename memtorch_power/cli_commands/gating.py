@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memtorch_power.cli_commands.common import (
+    add_config_options,
     config_values,
     UserError,
     check_link,
@@ -39,18 +40,9 @@ examples:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", default=None, metavar="YAML",
-                        help="YAML file with GatingConfig fields (default: the library defaults)")
+    add_config_options(parser, "GatingConfig", "runs/gating/<time>")
     parser.add_argument("--checkpoint", default=None,
                         help="KeywordSpotter checkpoint (trusted: loaded with weights_only=False)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a field (VALUE parsed as YAML), repeatable")
-    parser.add_argument("--root", default=None,
-                        help="Speech Commands folder (default: $MEMTORCH_POWER_SPEECH_COMMANDS, else the "
-                             "bundled mini set)")
-    parser.add_argument("--run-dir", default=None, help="report folder (default: runs/gating/<time>)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-
 
 def build_config(args: argparse.Namespace) -> "GatingConfig":
     """The :class:`GatingConfig` of ``--config``, ``--set`` and ``--checkpoint``, every name checked."""
