@@ -16,18 +16,15 @@ import argparse
 import torch
 
 from _common import median_seconds, save_results, update_summary
+from memtorch_power.kws.compare import DEFAULT_TRAINING
 from memtorch_power.kws.models import build_model
 from memtorch_power.nn import analogize
 from memtorch_power.optim import optimizer_for
 
 BATCH = 64
 TARGETS = {"pcm_hwa": 3.0, "pcm_mixed_precision": 20.0, "pcm_training": 50.0}
-SETTINGS = {
-    "digital": dict(optimizer="adam", lr=3e-3),
-    "pcm_hwa": dict(optimizer="adam", lr=3e-3),
-    "pcm_mixed_precision": dict(optimizer="sgd", lr=0.05),
-    "pcm_training": dict(optimizer="sgd", lr=0.05),
-}
+#: the recipe's optimizer settings (the pulsed update's cost depends on the step size)
+SETTINGS = {preset: DEFAULT_TRAINING[preset] for preset in ("digital", "pcm_hwa", "pcm_mixed_precision", "pcm_training")}
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import torch
 from aihwkit.optim import AnalogOptimizer
+from aihwkit.optim.context import AnalogContext
 from torch import nn
 
 from memtorch_power.nn.convert import analog_layers
@@ -21,6 +22,7 @@ def optimizer_for(
     model: nn.Module,
     lr: float = 0.01,
     optimizer: Literal["sgd", "adam", "adamw"] = "sgd",
+    analog_lr: float | None = None,
     **kwargs: Any,
 ) -> torch.optim.Optimizer:
     """Build the optimizer for ``model``, analog or not.
@@ -38,10 +40,13 @@ def optimizer_for(
         model: the model to train.
         lr: learning rate (for analog tiles and digital parameters alike).
         optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"``.
+        analog_lr: learning rate of the tiles of in-memory presets, when it should differ from
+            ``lr`` (the pulsed update of a PCM array and the SGD of the digital batch norms
+            want different steps); None uses ``lr``. Ignored for digital-update presets.
         **kwargs: passed to the torch optimizer (``momentum``, ``weight_decay`` ...).
 
     Raises:
-        ValueError: for an unknown optimizer name.
+        ValueError: for an unknown optimizer name or a non-positive ``analog_lr``.
     """
     try:
         optimizer_cls = _DIGITAL_OPTIMIZERS[optimizer]
@@ -52,4 +57,10 @@ def optimizer_for(
         return optimizer_cls(model.parameters(), lr=lr, **kwargs)
     analog_optimizer = AnalogOptimizer(optimizer_cls, model.parameters(), lr=lr, **kwargs)
     analog_optimizer.regroup_param_groups(model)
+    if analog_lr is not None:
+        if not analog_lr > 0:
+            raise ValueError(f"analog_lr must be > 0, got {analog_lr}")
+        for group in analog_optimizer.param_groups:
+            if any(isinstance(p, AnalogContext) for p in group["params"]):
+                group["lr"] = analog_lr  # AnalogOptimizer hands the group's lr to the tile each step
     return analog_optimizer

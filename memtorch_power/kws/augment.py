@@ -1,4 +1,4 @@
-"""Batched waveform augmentation: random time shift and background-noise mixing.
+"""Batched waveform augmentation: random time shift, speed perturbation and background-noise mixing.
 
 Both modules act on float waveform batches ``[batch, samples]`` (values in
 [-1, 1]) on any device, draw their random numbers from their own CPU
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TimeShift", "BackgroundNoise"]
+__all__ = ["TimeShift", "SpeedPerturb", "BackgroundNoise"]
 
 
 def _generator(seed: int | None) -> torch.Generator:
@@ -71,6 +71,55 @@ class TimeShift(nn.Module):
         valid = (src >= 0) & (src < n)
         out = torch.gather(x, 1, src.clamp(0, n - 1))
         return out * valid.to(x.dtype)
+
+
+class SpeedPerturb(nn.Module):
+    """Play each waveform faster or slower by a factor drawn uniformly from ``factors``
+    (Ko et al., "Audio augmentation for speech recognition", Interspeech 2015: 0.9, 1.0,
+    1.1), which shifts pitch and tempo together, then centre-crop or zero-pad it back to
+    its length. Examples sharing a factor are resampled together with
+    :func:`torchaudio.functional.resample` (windowed-sinc, polyphase).
+
+    Args:
+        factors: speed factors (> 0; 1.0 leaves an example unchanged).
+        sample_rate: Hz.
+        seed: seed of the module's generator (None: random).
+    """
+
+    def __init__(self, factors: Sequence[float] = (0.9, 1.0, 1.1), sample_rate: int = 16000,
+                 seed: int | None = None) -> None:
+        super().__init__()
+        if not factors or any(not f > 0 for f in factors):
+            raise ValueError(f"speed factors must be a non-empty list of numbers > 0, got {list(factors)}")
+        self.factors = tuple(float(f) for f in factors)
+        self.sample_rate = sample_rate
+        self.generator = _generator(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random sequence from ``seed``."""
+        self.generator.manual_seed(seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        import torchaudio.functional as AF
+
+        _check_batch(x)
+        batch, n = x.shape
+        choice = torch.randint(len(self.factors), (batch,), generator=self.generator)
+        out = x.clone()
+        for index, factor in enumerate(self.factors):
+            rows = (choice == index).nonzero().flatten().to(x.device)
+            if factor == 1.0 or rows.numel() == 0:
+                continue
+            # read the clip as if sampled at factor * rate, write it at rate: factor > 1 is faster
+            played = AF.resample(x[rows], int(round(self.sample_rate * factor)), self.sample_rate)
+            length = played.shape[1]
+            if length >= n:
+                start = (length - n) // 2
+                out[rows] = played[:, start : start + n]
+            else:
+                left = (n - length) // 2
+                out[rows] = torch.nn.functional.pad(played, (left, n - length - left))
+        return out
 
 
 class BackgroundNoise(nn.Module):

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from memtorch_power.kws.augment import BackgroundNoise, TimeShift
+from memtorch_power.kws.augment import BackgroundNoise, SpeedPerturb, TimeShift
 from memtorch_power.kws.audio import PCM16_SCALE
 from memtorch_power.kws.dataset import SpeechCommandsDataset, TensorPairDataset, collate_batch
 from memtorch_power.kws.download import download_speech_commands, is_speech_commands_root
@@ -73,6 +73,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         time_masks: SpecAugment-style time masks per training example (Park et al.,
             Interspeech 2019), applied to the features; 0 disables them.
         time_mask_frames: widest time mask, frames.
+        speed_factors: speed perturbation of training clips (:class:`SpeedPerturb`): each
+            clip plays at a factor drawn from this list, e.g. ``[0.9, 1.0, 1.1]``; None or
+            an empty list disables it.
         max_cache_mb: memory bound for each split's waveform cache and feature
             cache, MiB.
     """
@@ -96,6 +99,7 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         max_cache_mb: int = 4096,
         time_masks: int = 0,
         time_mask_frames: int = 10,
+        speed_factors: list[float] | None = None,
     ) -> None:
         super().__init__()
         self.protocol = normalize_protocol(protocol)
@@ -119,6 +123,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         if time_masks < 0 or time_mask_frames < 0:
             raise ValueError(f"time_masks and time_mask_frames must be >= 0, got {time_masks}, {time_mask_frames}")
         self.time_masks, self.time_mask_frames = time_masks, time_mask_frames
+        if speed_factors and any(not f > 0 for f in speed_factors):
+            raise ValueError(f"speed_factors must all be > 0, got {speed_factors}")
+        self.speed_factors = list(speed_factors or [])
         self.silence_share, self.unknown_share = silence_share, unknown_share
         self.download, self.cache_audio, self.max_cache_mb = download, cache_audio, max_cache_mb
         self.sample_rate, self.num_samples = 16000, 16000
@@ -226,6 +233,8 @@ class SpeechCommandsDataModule(L.LightningDataModule):
 
     def _build_augmenter(self) -> nn.Module:
         steps: list[nn.Module] = []
+        if self.speed_factors:
+            steps.append(SpeedPerturb(self.speed_factors, self.sample_rate, seed=self.seed + 2))
         if self.max_shift_ms > 0:
             steps.append(TimeShift(self.max_shift_ms, self.sample_rate, seed=self.seed))
         noise = noise_for_split(self._noise or {}, "training", self.num_samples)

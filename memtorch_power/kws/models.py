@@ -1,6 +1,6 @@
 """Small keyword-spotting CNNs built only from plain torch layers.
 
-Only ``nn.Conv2d``, ``nn.BatchNorm2d``, ``nn.ReLU``, ``nn.AvgPool2d``,
+Only ``nn.Conv2d``, ``nn.BatchNorm2d``, ``nn.BatchNorm1d`` (:class:`FeatureNorm`), ``nn.ReLU``, ``nn.AvgPool2d``,
 ``nn.AdaptiveAvgPool2d``, ``nn.Dropout`` and ``nn.Linear`` are used (no functional
 convolutions or custom layers), so every Conv2d/Linear can be swapped for an
 analog counterpart by walking ``named_modules()``. Input ``[batch, 1, n_features,
@@ -20,7 +20,7 @@ from typing import Final
 import torch
 from torch import Tensor, nn
 
-__all__ = ["DSCNN", "Res8", "MODELS", "build_model", "count_parameters", "count_macs"]
+__all__ = ["DSCNN", "Res8", "FeatureNorm", "MODELS", "build_model", "count_parameters", "count_macs"]
 
 
 def _check_input(x: Tensor, n_features: int, name: str) -> None:
@@ -30,18 +30,40 @@ def _check_input(x: Tensor, n_features: int, name: str) -> None:
         )
 
 
+class FeatureNorm(nn.BatchNorm1d):
+    """Standardises every feature row (MFCC coefficient / mel band) of ``[batch, 1,
+    n_features, frames]`` inputs: batch statistics while training, running statistics
+    (mean and variance per row, over examples and frames) at inference, then a learned
+    scale and shift per row.
+
+    MFCCs differ in scale by two orders of magnitude (c0 is the log energy, tens of
+    units; higher coefficients are a few units). A crossbar quantises each input vector
+    to the DAC's levels over its whole range, so without this the small coefficients
+    would get only a few levels; digital training also converges faster. It is a plain
+    ``nn.BatchNorm1d`` over the feature rows, so checkpoints, ``analogize`` (which
+    leaves it digital) and the energy rules (4 operations per element) treat it as one.
+    """
+
+    def __init__(self, n_features: int) -> None:
+        super().__init__(n_features)
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, 1, F, T] -> [B, 1, F, T]
+        return super().forward(x.squeeze(1)).unsqueeze(1)
+
+
 class DSCNN(nn.Module):
     """Depthwise-separable CNN in the shape of the MLPerf Tiny keyword-spotting
     reference (Zhang et al. 2017, "Hello Edge"; mlcommons/tiny ``ds_cnn``).
 
-    Conv 10x4 stride 2 (TensorFlow "same" padding for a 40x98 input, giving 20x49)
+    Optional :class:`FeatureNorm` of the input (on by default), then conv 10x4 stride 2
+    (TensorFlow "same" padding for a 40x98 input, giving 20x49)
     + BN + ReLU + Dropout(0.2), then ``blocks`` x [depthwise 3x3 (groups=channels) +
     BN + ReLU + pointwise 1x1 + BN + ReLU], Dropout(0.4), global average pool,
     Linear. Convolutions have no bias (each is followed by batch norm), unlike the
     Keras reference, which keeps redundant biases.
 
     Defaults (12 classes, 64 channels, 4 blocks, input [1, 40, 98], 20x49 maps
-    after the first conv): 23,180 parameters (1,152 of them BN scales/shifts;
+    after the first conv): 23,260 parameters (1,232 of them input-norm and BN scales/shifts;
     BN running statistics not counted) and 20,823,808 MACs (first conv 2.51 M,
     depthwise 2.26 M, pointwise 16.06 M, linear 768).
 
@@ -51,14 +73,16 @@ class DSCNN(nn.Module):
         channels: feature maps of every layer.
         blocks: depthwise-separable blocks.
         dropout: dropout after the first conv; the one before pooling is twice this.
+        input_norm: standardise each feature row first (:class:`FeatureNorm`).
     """
 
     def __init__(
         self, num_classes: int = 12, n_features: int = 40, channels: int = 64, blocks: int = 4,
-        dropout: float = 0.2,
+        dropout: float = 0.2, input_norm: bool = True,
     ) -> None:
         super().__init__()
         self.num_classes, self.n_features = num_classes, n_features
+        self.input_norm = FeatureNorm(n_features) if input_norm else nn.Identity()
         layers: list[nn.Module] = [
             nn.Conv2d(1, channels, kernel_size=(10, 4), stride=(2, 2), padding=(4, 1), bias=False),
             nn.BatchNorm2d(channels),
@@ -80,20 +104,21 @@ class DSCNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.n_features, "DSCNN")
-        return self.classifier(self.features(x).flatten(1))
+        return self.classifier(self.features(self.input_norm(x)).flatten(1))
 
 
 class Res8(nn.Module):
     """res8 of Tang & Lin 2018, "Deep residual learning for small-footprint keyword
     spotting" (layout of their Honk ``SpeechResModel``).
 
-    Conv 3x3 (``channels`` maps, no bias) + ReLU, average pool 3x4 over
+    Optional :class:`FeatureNorm` of the input (on by default), conv 3x3 (``channels``
+    maps, no bias) + ReLU, average pool 3x4 over
     (features, frames) (the paper's 4x3 over time x frequency), then 3 residual
     blocks of two [conv 3x3 + ReLU + BN (no affine)] where the skip connection is
     added after the second ReLU and before its BN, global average, Linear.
 
-    Defaults (12 classes, 45 channels, input [1, 40, 98]): 110,307 parameters
-    (the paper's 110K) and 35,705,340 MACs (first conv 1.59 M on 40x98, six convs
+    Defaults (12 classes, 45 channels, input [1, 40, 98]): 110,387 parameters
+    (the paper's 110,307 plus 80 of the input norm) and 35,705,340 MACs (first conv 1.59 M on 40x98, six convs
     of 5.69 M on the 13x24 pooled map, linear 540).
 
     Args:
@@ -102,14 +127,16 @@ class Res8(nn.Module):
         channels: feature maps (45 in the paper).
         blocks: residual blocks (3 for res8).
         pool: average-pool kernel over (features, frames).
+        input_norm: standardise each feature row first (:class:`FeatureNorm`).
     """
 
     def __init__(
         self, num_classes: int = 12, n_features: int = 40, channels: int = 45, blocks: int = 3,
-        pool: tuple[int, int] = (3, 4),
+        pool: tuple[int, int] = (3, 4), input_norm: bool = True,
     ) -> None:
         super().__init__()
         self.num_classes, self.n_features = num_classes, n_features
+        self.input_norm = FeatureNorm(n_features) if input_norm else nn.Identity()
         self.conv0 = nn.Conv2d(1, channels, 3, padding=1, bias=False)
         self.relu = nn.ReLU()
         self.pool = nn.AvgPool2d(pool)
@@ -122,7 +149,7 @@ class Res8(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.n_features, "Res8")
-        x = self.pool(self.relu(self.conv0(x)))
+        x = self.pool(self.relu(self.conv0(self.input_norm(x))))
         skip = x
         for i, (conv, bn) in enumerate(zip(self.convs, self.bns)):
             y = self.relu(conv(x))

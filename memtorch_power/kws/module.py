@@ -38,9 +38,16 @@ class KeywordSpotter(L.LightningModule):
         optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"`` (digital parameters; analog tiles
             of in-memory presets always use their own pulsed update).
         lr: learning rate.
+        analog_lr: learning rate of the tiles of in-memory presets (pulsed update), when it
+            should differ from ``lr``; None uses ``lr`` (see :func:`memtorch_power.optim.optimizer_for`).
         momentum: SGD momentum (digital parameters).
         weight_decay: weight decay (digital parameters).
         lr_schedule: ``"cosine"`` (to 0 over the run) or ``"constant"``.
+        label_smoothing: share of the target probability spread over the other classes
+            in the training loss (0 disables; validation and test losses never smooth).
+        mixup_alpha: mixup (Zhang et al., ICLR 2018) of training batches: each example is
+            blended with another of the batch with a weight drawn from Beta(alpha, alpha), and
+            the loss blends the two labels alike; 0 disables it.
         init_from: optional path of a checkpoint (of this module) or of a ``state_dict`` of
             the digital network to start from, e.g. hardware-aware fine-tuning of a
             digitally trained model.
@@ -58,15 +65,22 @@ class KeywordSpotter(L.LightningModule):
         skip_grouped: bool = True,
         optimizer: str = "adam",
         lr: float = 1e-3,
+        analog_lr: float | None = None,
         momentum: float = 0.9,
         weight_decay: float = 0.0,
         lr_schedule: str = "cosine",
+        label_smoothing: float = 0.0,
+        mixup_alpha: float = 0.0,
         init_from: str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         if lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        if mixup_alpha < 0:
+            raise ValueError(f"mixup_alpha must be >= 0, got {mixup_alpha}")
         if preset != DIGITAL:
             get_preset(preset)  # unknown names fail here, before any work
         network = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
@@ -76,6 +90,7 @@ class KeywordSpotter(L.LightningModule):
             network, preset, exclude=exclude, skip_grouped=skip_grouped
         )
         self.loss = nn.CrossEntropyLoss()
+        self.train_loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         metric = dict(task="multiclass", num_classes=num_classes)
         self.train_accuracy = torchmetrics.Accuracy(**metric)
         self.val_accuracy = torchmetrics.Accuracy(**metric)
@@ -92,8 +107,14 @@ class KeywordSpotter(L.LightningModule):
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         x, y = batch
-        logits = self(x)
-        loss = self.loss(logits, y)
+        if self.hparams.mixup_alpha > 0:
+            mix = torch.distributions.Beta(self.hparams.mixup_alpha, self.hparams.mixup_alpha).sample()
+            partner = torch.randperm(len(y), device=y.device)
+            logits = self(mix * x + (1 - mix) * x[partner])
+            loss = mix * self.train_loss(logits, y) + (1 - mix) * self.train_loss(logits, y[partner])
+        else:
+            logits = self(x)
+            loss = self.train_loss(logits, y)
         self.train_accuracy(logits, y)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(y))
         self.log("train/acc", self.train_accuracy, prog_bar=True, on_step=False, on_epoch=True)
@@ -124,7 +145,8 @@ class KeywordSpotter(L.LightningModule):
             extra["momentum"] = hp.momentum
         # analog tiles of in-memory presets take the group's learning rate at every step,
         # so the schedule applies to them as well
-        optimizer = optimizer_for(self.network, lr=hp.lr, optimizer=hp.optimizer, **extra)
+        optimizer = optimizer_for(self.network, lr=hp.lr, optimizer=hp.optimizer,
+                                  analog_lr=hp.analog_lr, **extra)
         if hp.lr_schedule == "constant":
             return optimizer
         total = self.trainer.estimated_stepping_batches

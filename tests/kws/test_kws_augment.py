@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from memtorch_power.kws.augment import BackgroundNoise, TimeShift
+from memtorch_power.kws.augment import BackgroundNoise, SpeedPerturb, TimeShift
 
 
 def _waves(batch: int = 8) -> torch.Tensor:
@@ -101,3 +101,35 @@ def test_augment_on_cuda_matches_cpu() -> None:
     cpu = BackgroundNoise(_ramps(), prob=1.0, seed=0)(TimeShift(seed=0)(x))
     gpu = BackgroundNoise(_ramps(), prob=1.0, seed=0).cuda()(TimeShift(seed=0)(x.cuda()))
     torch.testing.assert_close(gpu.cpu(), cpu)
+
+
+def _dominant_hz(wave: torch.Tensor, sample_rate: int = 16000) -> float:
+    spectrum = np.abs(np.fft.rfft(wave.numpy()))
+    return float(np.fft.rfftfreq(wave.numel(), 1.0 / sample_rate)[spectrum.argmax()])
+
+
+def test_speed_perturb_scales_pitch_and_keeps_length() -> None:
+    t = torch.arange(16000) / 16000.0
+    tone = torch.sin(2 * torch.pi * 440.0 * t).repeat(32, 1)
+    out = SpeedPerturb((0.9, 1.0, 1.1), seed=0)(tone)
+    assert out.shape == tone.shape
+    seen = {round(_dominant_hz(row)) for row in out}
+    assert seen == {396, 440, 484}  # 440 Hz played at 0.9x, 1x, 1.1x
+
+
+def test_speed_perturb_pads_faster_and_crops_slower_clips_around_the_centre() -> None:
+    burst = torch.zeros(1, 16000)
+    burst[0, 7000:9000] = 0.5  # a centred event
+    faster = SpeedPerturb((2.0,), seed=0)(burst)
+    slower = SpeedPerturb((0.5,), seed=0)(burst)
+    assert faster[0, :3500].abs().max() < 1e-3 and faster[0, -3500:].abs().max() < 1e-3  # zero padding
+    assert (faster[0].abs() > 0.25).sum() == pytest.approx(1000, abs=60)  # half as long
+    assert (slower[0].abs() > 0.25).sum() == pytest.approx(4000, abs=60)  # twice as long, still centred
+    assert slower[0, 5000:11000].abs().max() > 0.4
+
+
+def test_speed_perturb_reproducible_and_validated() -> None:
+    x = torch.randn(8, 4000)
+    torch.testing.assert_close(SpeedPerturb(seed=3)(x), SpeedPerturb(seed=3)(x))
+    with pytest.raises(ValueError, match="speed factors must be"):
+        SpeedPerturb((0.9, 0.0))

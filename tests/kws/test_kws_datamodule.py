@@ -190,3 +190,17 @@ def test_time_masks_zero_spans_of_training_features_only(tiny_root: Path) -> Non
     assert changed.sum(dim=1).max() <= 2 * 20
     with pytest.raises(ValueError, match="time_masks"):
         SpeechCommandsDataModule(str(tiny_root), time_masks=-1)
+
+
+def test_speed_perturbation_option(tiny_root: Path) -> None:
+    from memtorch_power.kws.augment import SpeedPerturb
+
+    module = SpeechCommandsDataModule(str(tiny_root), batch_size=4, speed_factors=[0.9, 1.1])
+    module.setup("fit")
+    assert module.augmenter is not None and isinstance(module.augmenter[0], SpeedPerturb)
+    assert module.augmenter[0].factors == (0.9, 1.1)
+    x, _ = module.transform_batch(next(iter(module.train_dataloader())), train=True)
+    assert x.shape[1:] == module.input_shape and torch.isfinite(x).all()
+    assert not any(isinstance(m, SpeedPerturb) for m in SpeechCommandsDataModule(str(tiny_root))._build_augmenter())
+    with pytest.raises(ValueError, match="speed_factors must all be > 0"):
+        SpeechCommandsDataModule(str(tiny_root), speed_factors=[1.0, -0.9])

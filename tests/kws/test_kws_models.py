@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from memtorch_power.kws.models import DSCNN, MODELS, Res8, build_model, count_macs, count_parameters
+from memtorch_power.kws.models import DSCNN, MODELS, FeatureNorm, Res8, build_model, count_macs, count_parameters
 
-PLAIN_LAYERS = (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Linear, nn.Dropout)
+PLAIN_LAYERS = (nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Linear, nn.Dropout)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -40,27 +40,29 @@ def test_dscnn_reference_shape() -> None:
 
 
 def test_dscnn_counts_match_docstring() -> None:
-    # first conv 64*1*10*4, 4 x (depthwise 64*9 + pointwise 64*64), 9 BN x 2*64, linear 64*12+12
-    params = 64 * 40 + 4 * (64 * 9 + 64 * 64) + 9 * 2 * 64 + 64 * 12 + 12
+    # input norm 2*40, first conv 64*1*10*4, 4 x (depthwise 64*9 + pointwise 64*64), 9 BN x 2*64,
+    # linear 64*12+12
+    params = 2 * 40 + 64 * 40 + 4 * (64 * 9 + 64 * 64) + 9 * 2 * 64 + 64 * 12 + 12
     # output maps 20x49: first conv, 4 depthwise and 4 pointwise, then the linear layer
     macs = 20 * 49 * 64 * 40 + 4 * 20 * 49 * 64 * (9 + 64) + 64 * 12
-    assert (params, macs) == (23_180, 20_823_808)
+    assert (params, macs) == (23_260, 20_823_808)
     model = DSCNN()
     assert count_parameters(model) == params
     assert count_macs(model, (1, 40, 98)) == macs
-    assert "23,180 parameters" in DSCNN.__doc__ and "20,823,808 MACs" in DSCNN.__doc__
+    assert count_parameters(DSCNN(input_norm=False)) == params - 80
+    assert "23,260 parameters" in DSCNN.__doc__ and "20,823,808 MACs" in DSCNN.__doc__
 
 
 def test_res8_counts_match_docstring() -> None:
-    # conv0 45*9, six 45x45 3x3 convs, linear 45*12+12; BN without affine parameters
-    params = 45 * 9 + 6 * 45 * 45 * 9 + 45 * 12 + 12
+    # input norm 2*40, conv0 45*9, six 45x45 3x3 convs, linear 45*12+12; BN without affine
+    params = 2 * 40 + 45 * 9 + 6 * 45 * 45 * 9 + 45 * 12 + 12
     # conv0 on 40x98, pool 3x4 -> 13x24 for the six convs
     macs = 40 * 98 * 45 * 9 + 6 * 13 * 24 * 45 * 45 * 9 + 45 * 12
-    assert (params, macs) == (110_307, 35_705_340)
+    assert (params, macs) == (110_387, 35_705_340)
     model = Res8()
     assert count_parameters(model) == params
     assert count_macs(model, (1, 40, 98)) == macs
-    assert "110,307 parameters" in Res8.__doc__ and "35,705,340 MACs" in Res8.__doc__
+    assert "110,387 parameters" in Res8.__doc__ and "35,705,340 MACs" in Res8.__doc__
 
 
 def test_res8_follows_honk_forward() -> None:
@@ -74,8 +76,9 @@ def test_res8_follows_honk_forward() -> None:
     model.eval()
     x = torch.randn(2, 1, 40, 98)
     convs = [model.conv0, *model.convs]
+    x_normalized = model.input_norm(x)
     bns = [None, *model.bns]
-    h = x
+    h = x_normalized
     old = None
     for i in range(7):
         y = torch.relu(convs[i](h))
@@ -106,3 +109,26 @@ def test_wrong_input_shape() -> None:
         DSCNN()(torch.zeros(2, 1, 13, 98))
     with pytest.raises(ValueError, match="Res8"):
         Res8()(torch.zeros(2, 40, 98))
+
+
+def test_feature_norm_standardises_each_feature_row() -> None:
+    torch.manual_seed(0)
+    scale = torch.tensor([50.0, 5.0, 0.5]).view(1, 1, 3, 1)
+    offset = torch.tensor([-80.0, 3.0, 0.0]).view(1, 1, 3, 1)
+    x = torch.randn(64, 1, 3, 98) * scale + offset  # MFCC-like: c0 large, others small
+    norm = FeatureNorm(3)
+    out = norm(x)  # training: batch statistics
+    assert out.shape == x.shape
+    torch.testing.assert_close(out.mean(dim=(0, 1, 3)), torch.zeros(3), atol=1e-4, rtol=0)
+    torch.testing.assert_close(out.std(dim=(0, 1, 3)), torch.ones(3), atol=1e-2, rtol=0)
+    for _ in range(200):  # running statistics converge to the data's
+        norm(x)
+    norm.eval()
+    torch.testing.assert_close(norm.running_mean, offset.flatten(), atol=0.5, rtol=0.02)
+    assert norm(x).abs().mean() < 1.5
+
+
+def test_models_without_input_norm() -> None:
+    for cls in (DSCNN, Res8):
+        assert isinstance(cls(input_norm=False).input_norm, nn.Identity)
+        assert isinstance(cls().input_norm, FeatureNorm)

@@ -56,3 +56,29 @@ def test_pulsed_optimizer_updates_in_the_tile_not_through_torch() -> None:
 def test_unknown_optimizer_name() -> None:
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
         optimizer_for(nn.Linear(2, 2), optimizer="lbfgs")  # type: ignore[arg-type]
+
+
+def test_analog_lr_drives_only_the_tiles() -> None:
+    model = analogize(nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4)), "pcm_training")
+    optimizer = optimizer_for(model, lr=1.0, analog_lr=0.1)
+    by_kind = {type(g["params"][0]).__name__: g["lr"] for g in optimizer.param_groups}
+    assert by_kind == {"Parameter": 1.0, "AnalogContext": 0.1}
+    model(torch.randn(16, 8)).pow(2).sum().backward()
+    optimizer.step()
+    tiles = [t for m in model.modules() if hasattr(m, "analog_tiles") for t in m.analog_tiles()]
+    assert tiles and all(t.get_learning_rate() == pytest.approx(0.1) for t in tiles)
+    with pytest.raises(ValueError, match="analog_lr must be > 0"):
+        optimizer_for(model, lr=1.0, analog_lr=0.0)
+
+
+@pytest.mark.parametrize("preset", ["pcm_training", "pcm_mixed_precision"])
+def test_pulsed_presets_map_the_largest_weight_to_omega(preset: str) -> None:
+    from memtorch_power.presets import PULSED_WEIGHT_SCALING_OMEGA
+
+    torch.manual_seed(0)
+    reference = nn.Linear(64, 16)  # torch init: |w| <= 1/8
+    layer = analogize(reference, preset)
+    device_weights = [t.tile.get_weights() for c in layer.analog_crossbars() for t in c.analog_tiles()]
+    largest = max(float(w.abs().max()) for w in device_weights)
+    assert largest == pytest.approx(PULSED_WEIGHT_SCALING_OMEGA, rel=0.05)  # not ~0.125 of w_max 2
+    torch.testing.assert_close(layer.weight, reference.weight.detach(), atol=0.02, rtol=0.0)
