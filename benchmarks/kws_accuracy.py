@@ -22,6 +22,8 @@ def main() -> None:
     parser.add_argument("--root", default=os.environ.get("MEMTORCH_POWER_SPEECH_COMMANDS", "../shared/data/speech_commands_mini"))
     parser.add_argument("--presets", nargs="+", default=["digital", "pcm_hwa", "pcm_mixed_precision", "pcm_training"])
     parser.add_argument("--model", default="dscnn")
+    parser.add_argument("--features", default="mfcc", choices=["mfcc", "logmel"])
+    parser.add_argument("--n-features", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--drift-repeats", type=int, default=3)
     parser.add_argument("--output-dir", default="runs/benchmark_kws")
@@ -29,16 +31,48 @@ def main() -> None:
     args = parser.parse_args()
     config = ComparisonConfig(
         root=args.root, presets=args.presets, model=args.model, epochs=args.epochs,
+        features=args.features, n_features=args.n_features,
         drift_repeats=args.drift_repeats, output_dir=args.output_dir, progress=False,
     )
     rows = compare(config)
+    targets = target_lines(rows)
+    print("\n".join(targets))
     save_results(args.section, {"config": vars(args), "rows": rows, "mlperf_tiny_best_kws_j": MLPERF_TINY_BEST_KWS_J})
     update_summary(
         args.section,
         f"## Keyword spotting per preset, {args.epochs} epochs (`benchmarks/kws_accuracy.py`)\n\n"
-        f"speech_commands_mini, 12 classes, test split; results in `benchmarks/results/{args.section}.json`.\n\n"
-        + comparison_markdown(rows, config).split("\n", 2)[2],
+        f"speech_commands_mini, 12 classes, test split, {args.model} on {args.n_features} "
+        f"{'MFCC' if args.features == 'mfcc' else 'log-mel bands'} x 98 frames; results in "
+        f"`benchmarks/results/{args.section}.json`.\n\n"
+        + comparison_markdown(rows, config).split("\n", 2)[2]
+        + "\n\nIssue 4 targets, computed from the rows above:\n\n" + "\n".join(targets),
     )
+
+
+def _points(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else 100 * (a - b)
+
+
+def target_lines(rows: list[dict]) -> list[str]:
+    """The issue-4 targets as markdown bullets, each with the measured value and ✓/✗."""
+    by = {r["preset"]: r for r in rows}
+    digital = by.get("digital")
+    lines = []
+    if digital:
+        ok = digital["test_acc"] >= 0.90
+        lines.append(f"- digital test accuracy ≥ 90 %: {100 * digital['test_acc']:.2f} % {'✓' if ok else '✗'}")
+    hwa = by.get("pcm_hwa")
+    if digital and hwa:
+        for key, label, limit in (("acc_after_1_s", "after programming", 2.0), ("acc_after_1_day", "after 1 day", 4.0)):
+            gap = _points(digital["test_acc"], hwa.get(key))
+            if gap is not None:
+                lines.append(f"- pcm_hwa {label} within {limit:.0f} points of digital: {abs(gap):.2f} points "
+                             f"{'below' if gap >= 0 else 'above'} {'✓' if gap <= limit else '✗'}")
+    for name in ("pcm_mixed_precision", "pcm_training"):
+        if digital and name in by:
+            lines.append(f"- {name} trails digital by {_points(digital['test_acc'], by[name]['test_acc']):.2f} points "
+                         "(reported, no target)")
+    return lines
 
 
 if __name__ == "__main__":

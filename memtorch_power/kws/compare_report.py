@@ -26,7 +26,8 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
 
     digital = next((r for r in rows if r["preset"] == "digital"), None)
     lines = [
-        f"# Keyword spotting: digital vs. PCM ({config.model}, {config.epochs} "
+        f"# Keyword spotting: digital vs. PCM ({config.model} on {config.n_features} "
+        f"{'MFCC' if getattr(config, 'features', 'mfcc') == 'mfcc' else 'log-mel bands'}, {config.epochs} "
         f"epoch{'s' if config.epochs != 1 else ''}, "
         f"analog profile `{config.analog_profile}`, digital baseline `{config.digital_profile}`)",
         "",

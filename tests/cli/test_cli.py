@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -285,6 +286,7 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = _data_root()
     out_dir = tmp_path_factory.mktemp("compare") / "run"
     argv = ["compare", "--root", str(root), "--presets", "digital", "pcm_hwa", "--epochs", "2",
+            "--features", "logmel", "--n-features", "16",
             "--limit-train-batches", "2", "--limit-eval-batches", "1", "--drift-repeats", "1",
             "--drift-times", "1 s", "1 year", "--output-dir", str(out_dir), "--no-progress"]
     printed = io.StringIO()
@@ -298,6 +300,9 @@ def test_compare_end_to_end(compare_run: tuple[Path, str], capsys: pytest.Captur
     out_dir, out = compare_run
     assert "| digital |" in out and "| pcm_hwa |" in out and f"report: {out_dir}" in out
     assert (out_dir / "comparison.csv").stat().st_size > 0
+    config = json.loads((out_dir / "comparison.json").read_text())["config"]
+    assert (config["features"], config["n_features"]) == ("logmel", 16)
+    assert "on 16 log-mel bands" in (out_dir / "comparison.md").read_text()
 
     # the comparison's best checkpoint feeds the energy command
     assert main(["energy", str(out_dir / "pcm_hwa" / "checkpoints" / "best.ckpt")]) == 0

@@ -79,3 +79,30 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
         assert (tmp_path / "compare" / name).stat().st_size > 0
     table = (tmp_path / "compare" / "comparison.md").read_text()
     assert "| digital |" in table and "| pcm_hwa |" in table
+    hwa_line = next(line for line in table.splitlines() if line.startswith("| pcm_hwa |"))
+    assert "after programming (1 s)" in table
+    assert f"{100 * analog['acc_after_1_s']:.2f} %" in hwa_line  # the 1 s column holds the measured value
+
+
+def test_comparison_config_rejects_unknown_features(speech_commands_root: Path) -> None:
+    with pytest.raises(ValueError, match="features must be 'mfcc' or 'logmel'"):
+        ComparisonConfig(root=str(speech_commands_root), features="spectrogram")
+
+
+KWS_CONFIGS = sorted(p.name for p in (Path(__file__).parents[2] / "recipes" / "configs").glob("*.yaml")
+                     if p.name.startswith(("digital", "pcm_")))
+
+
+@pytest.mark.parametrize("config", KWS_CONFIGS)
+def test_every_recipe_config_builds_its_model_and_data(config: str, speech_commands_root: Path) -> None:
+    """Each YAML parses and instantiates (model + data module) without training."""
+    from memtorch_power.kws.cli import KeywordSpottingCLI
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+
+    path = Path(__file__).parents[2] / "recipes" / "configs" / config
+    cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False,
+                             args=["--config", str(path), "--data.root", str(speech_commands_root)])
+    assert cli.model.hparams.n_features == cli.datamodule.n_features
+    assert cli.model.hparams.preset == config.removesuffix(".yaml").removesuffix("_logmel40")
+    x = cli.datamodule.example_input(2)
+    assert cli.model(x).shape == (2, 12)
