@@ -42,10 +42,10 @@ MLPERF_TINY_BEST_KWS_J = 31.5e-6
 DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     DIGITAL: {"optimizer": "adam", "lr": 3e-3},
     "ideal": {"optimizer": "adam", "lr": 3e-3},
-    # lr 3e-3 -> 21.7 % test, 1e-2 -> 51.1 % (weights are normalised per column on the tile,
-    # so Adam's steps are relative to w_max)
+    # lr 3e-3 -> 21.7 % test, 1e-2 -> 51.1 % (before the input norm; weights are normalised
+    # per column on the tile, so Adam's steps are relative to w_max)
     "pcm_hwa": {"optimizer": "adam", "lr": 1e-2},
-    # lr 0.05 -> 6.6 % (one class), lr 1.0 with weight scaling -> 42 %
+    # lr 0.05 -> 6.6 % (one class), lr 1.0 with weight scaling -> 42 % (79 % in 40 epochs)
     "pcm_mixed_precision": {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0},
     # no tile step tried learned in 4 epochs (analog_lr 1.0, 0.1, 0.01: 15-18 %); see
     # BENCHMARKS.md for why in-array SGD on PCM trails
