@@ -40,9 +40,10 @@ def optimizer_for(
         model: the model to train.
         lr: learning rate (for analog tiles and digital parameters alike).
         optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"``.
-        analog_lr: learning rate of the tiles of in-memory presets, when it should differ from
-            ``lr`` (the pulsed update of a PCM array and the SGD of the digital batch norms
-            want different steps); None uses ``lr``. Ignored for digital-update presets.
+        analog_lr: learning rate of the analog tiles' weights, when it should differ from
+            ``lr``: the pulsed update of in-memory presets (a PCM array and the SGD of the
+            digital batch norms want different steps), or ``optimizer``'s step on the tile
+            weights of digital-update presets; None uses ``lr``.
         **kwargs: passed to the torch optimizer (``momentum``, ``weight_decay`` ...).
 
     Raises:

@@ -38,8 +38,9 @@ class KeywordSpotter(L.LightningModule):
         optimizer: ``"sgd"``, ``"adam"`` or ``"adamw"`` (digital parameters; analog tiles
             of in-memory presets always use their own pulsed update).
         lr: learning rate.
-        analog_lr: learning rate of the tiles of in-memory presets (pulsed update), when it
-            should differ from ``lr``; None uses ``lr`` (see :func:`memtorch_power.optim.optimizer_for`).
+        analog_lr: learning rate of the analog tiles' weights (the pulsed update of in-memory
+            presets), when it should differ from ``lr``; None uses ``lr`` (see
+            :func:`memtorch_power.optim.optimizer_for`).
         momentum: SGD momentum (digital parameters).
         weight_decay: weight decay (digital parameters).
         lr_schedule: ``"cosine"`` (to 0 over the run) or ``"constant"``.

@@ -82,3 +82,10 @@ def test_pulsed_presets_map_the_largest_weight_to_omega(preset: str) -> None:
     largest = max(float(w.abs().max()) for w in device_weights)
     assert largest == pytest.approx(PULSED_WEIGHT_SCALING_OMEGA, rel=0.05)  # not ~0.125 of w_max 2
     torch.testing.assert_close(layer.weight, reference.weight.detach(), atol=0.02, rtol=0.0)
+
+
+def test_analog_lr_also_sets_the_tile_weights_step_of_digital_update_presets() -> None:
+    model = analogize(nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4)), "pcm_hwa")
+    optimizer = optimizer_for(model, lr=1e-2, optimizer="adam", analog_lr=1e-3)
+    by_kind = {type(g["params"][0]).__name__: g["lr"] for g in optimizer.param_groups}
+    assert by_kind == {"Parameter": 1e-2, "AnalogContext": 1e-3}
