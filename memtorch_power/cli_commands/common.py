@@ -210,3 +210,20 @@ def add_config_options(parser: Any, config_name: str, run_dir_default: str) -> N
     parser.add_argument("--run-dir", default=None, help=f"report folder (default: {run_dir_default})")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
+
+
+def run_dir_of(args: Any, name: str) -> Path:
+    """The report folder of a recipe-backed subcommand: ``--run-dir``, else
+    ``runs/<name>/<YYYYmmdd-HHMMSS>``."""
+    import time
+
+    return Path(args.run_dir or Path("runs") / name / time.strftime("%Y%m%d-%H%M%S"))
+
+
+def print_report(markdown: Path, run_dir: Path) -> None:
+    """Render a run's markdown report on the terminal, then say where the run folder is."""
+    from rich.markdown import Markdown
+
+    out = console()
+    out.print(Markdown(markdown.read_text(encoding="utf-8")))
+    out.print(f"report: {run_dir}")

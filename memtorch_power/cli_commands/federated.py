@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memtorch_power.cli_commands.common import (
     add_config_options,
+    print_report,
+    run_dir_of,
     config_values,
     UserError,
     check_link,
     check_presets,
     check_profile,
-    console,
     resolve_data_root,
 )
 
@@ -62,13 +61,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = build_config(args)
     from memtorch_power.federated import run_federated
 
-    run_dir = Path(args.run_dir or Path("runs") / "federated_kws" / time.strftime("%Y%m%d-%H%M%S"))
+    run_dir = run_dir_of(args, "federated_kws")
     result = run_federated(cfg, run_dir=run_dir, progress=not args.no_progress)
-    from rich.markdown import Markdown
-
-    out = console()
-    out.print(Markdown(result.paths["markdown"].read_text(encoding="utf-8")))
-    out.print(f"report: {run_dir}")
+    print_report(result.paths["markdown"], run_dir)
     return 0
 
 
