@@ -5,6 +5,7 @@ Runs :func:`memtorch_power.kws.compare.compare` on the bundled speech_commands_m
 Numbers are on speech_commands_mini's 12-class test split, not official v0.02 test numbers.
 
     .venv/bin/python benchmarks/kws_accuracy.py --epochs 40 [--presets digital pcm_hwa]
+        [--start-from-digital pcm_hwa --finetune-epochs 20]
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def main() -> None:
     parser.add_argument("--n-features", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--drift-repeats", type=int, default=3)
+    parser.add_argument("--start-from-digital", nargs="*", default=[], metavar="PRESET",
+                        help="presets fine-tuned from the digital run's best weights")
+    parser.add_argument("--finetune-epochs", type=int, default=None)
     parser.add_argument("--output-dir", default="runs/benchmark_kws")
     parser.add_argument("--section", default="kws_accuracy", help="BENCHMARKS.md section name")
     args = parser.parse_args()
@@ -33,6 +37,7 @@ def main() -> None:
         root=args.root, presets=args.presets, model=args.model, epochs=args.epochs,
         features=args.features, n_features=args.n_features,
         drift_repeats=args.drift_repeats, output_dir=args.output_dir, progress=False,
+        start_from_digital=args.start_from_digital, finetune_epochs=args.finetune_epochs,
     )
     rows = compare(config)
     targets = target_lines(rows)

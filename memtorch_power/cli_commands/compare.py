@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--presets", nargs="+", default=None, metavar="PRESET",
                      help="'digital' and/or preset names, in order (default: digital pcm_hwa "
                           "pcm_mixed_precision pcm_training)")
-    run.add_argument("--model", default=None, help="architecture: dscnn or res8 (default: dscnn)")
+    run.add_argument("--model", default=None, help="architecture: dscnn, res8 or bcresnet (default: dscnn)")
     run.add_argument("--features", default=None, choices=["mfcc", "logmel"],
                      help="input features (default: mfcc; logmel with --n-features 40 is the most accurate, 4x slower)")
     run.add_argument("--n-features", type=int, default=None, metavar="N",
@@ -57,6 +57,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--drift-times", nargs="+", default=None, metavar="TIME",
                      help="drift times evaluated, from: '1 s' '1 h' '1 day' '1 month' '1 year' (default: all)")
     run.add_argument("--seed", type=int, default=None, metavar="N", help="global seed (default: 0)")
+    run.add_argument("--start-from-digital", nargs="+", default=None, metavar="PRESET",
+                     help="presets that start from the digital run's best weights (hardware-aware "
+                          "fine-tuning) instead of from scratch; 'digital' must come first in --presets")
+    run.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
+                     help="epochs of the presets in --start-from-digital (default: --epochs)")
     energy = parser.add_argument_group("energy")
     energy.add_argument("--analog", default="hermes", help="analog energy profile (default: %(default)s)")
     energy.add_argument("--digital", default="a100_fp16", help="digital baseline profile (default: %(default)s)")
@@ -68,7 +73,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 #: command-line option -> ComparisonConfig field, for the options that default to the config's value
 _FIELDS = {"model": "model", "features": "features", "n_features": "n_features", "epochs": "epochs", "batch_size": "batch_size",
            "limit_train_batches": "limit_train_batches", "limit_eval_batches": "limit_eval_batches",
-           "drift_repeats": "drift_repeats", "seed": "seed"}
+           "drift_repeats": "drift_repeats", "seed": "seed", "finetune_epochs": "finetune_epochs"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise UserError(f"unknown drift time(s) {', '.join(map(repr, unknown))}; known: "
                             + ", ".join(repr(t) for t in DRIFT_TIMES_S))
-    for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
+    for name in ("epochs", "batch_size", "drift_repeats", "n_features", "finetune_epochs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
@@ -90,8 +95,11 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise UserError(f"--{name.replace('_', '-')} must be > 0, got {value}")
-    if args.model is not None and args.model not in ("dscnn", "res8"):
-        raise UserError(f"unknown model {args.model!r}; known models: dscnn, res8")
+    if args.model is not None:
+        from memtorch_power.kws.models import MODELS
+
+        if args.model not in MODELS:
+            raise UserError(f"unknown model {args.model!r}; known models: {', '.join(MODELS)}")
     root = resolve_data_root(args.root, args.download)
 
     import dataclasses
@@ -111,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         values["presets"] = presets
     if args.drift_times:
         values["drift_times"] = list(args.drift_times)
+    if args.start_from_digital:
+        values["start_from_digital"] = list(args.start_from_digital)
     try:
         config = ComparisonConfig(**values)
     except ValueError as err:

@@ -52,7 +52,7 @@ class FederatedConfig:
         partition: ``"speaker"`` (each node holds whole speakers: natural non-IID) or ``"iid"``.
         num_nodes: edge nodes (SuperNodes); rounds: federated rounds.
         local_epochs: epochs each node trains per round; batch_size: examples per batch.
-        model: ``"dscnn"`` or ``"res8"``; model_kwargs: constructor arguments (channels ...).
+        model: ``"dscnn"``, ``"res8"`` or ``"bcresnet"``; model_kwargs: constructor arguments (channels ...).
         preset: ``"digital"`` or a PCM preset (``pcm_hwa``, ``pcm_training`` ...).
         exclude: module-name patterns kept digital; exclude_depthwise: keep grouped
             (depthwise) convolutions digital (they are very slow to simulate).

@@ -52,6 +52,14 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     "pcm_training": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
 }
 
+#: Optimizer settings of a preset that starts from the digital run's trained weights
+#: (``ComparisonConfig.start_from_digital``): hardware-aware fine-tuning takes a smaller step
+#: than training from scratch, so that it adapts the trained weights to the noisy, quantised
+#: forward instead of relearning them.
+FINETUNE_TRAINING: dict[str, dict[str, Any]] = {
+    "pcm_hwa": {"optimizer": "adam", "lr": 2e-3},
+}
+
 
 @dataclass
 class ComparisonConfig:
@@ -60,7 +68,7 @@ class ComparisonConfig:
     Attributes:
         root: Speech Commands folder (full release or the bundled mini set).
         presets: ``"digital"`` and/or preset names, trained in this order.
-        model: architecture (``"dscnn"``, ``"res8"``).
+        model: architecture (``"dscnn"``, ``"res8"``, ``"bcresnet"``).
         features: ``"mfcc"`` (as Hello Edge and MLPerf Tiny's DS-CNN) or ``"logmel"``.
         n_features: MFCC coefficients or mel bands per frame (10 MFCC: the MLPerf Tiny shape,
             fast; 40 log-mel bands: the most accurate on speech_commands_mini, 4x the MACs).
@@ -76,7 +84,13 @@ class ComparisonConfig:
         output_dir: run folder for checkpoints, logs and the comparison report.
         seed: global seed (same data order and initialisation for every preset).
         progress: show Lightning's progress bars.
-        training: per-preset optimizer settings overriding :data:`DEFAULT_TRAINING`.
+        training: per-preset optimizer settings overriding :data:`DEFAULT_TRAINING` (and
+            :data:`FINETUNE_TRAINING` for presets that start from the digital run).
+        start_from_digital: presets that start from the digital run's best weights instead of
+            from scratch (hardware-aware fine-tuning, as in Rasch et al., Nature Communications
+            14, 5282, 2023); needs ``"digital"`` earlier in ``presets``. Their rows count only
+            their own epochs and energy, not the digital pre-training's.
+        finetune_epochs: epochs of the presets in ``start_from_digital`` (None: ``epochs``).
     """
 
     root: str
@@ -96,11 +110,22 @@ class ComparisonConfig:
     seed: int = 0
     progress: bool = True
     training: dict[str, dict[str, Any]] = field(default_factory=dict)
+    start_from_digital: list[str] = field(default_factory=list)
+    finetune_epochs: int | None = None
 
     def __post_init__(self) -> None:
         for preset in self.presets:
             if preset != DIGITAL:
                 get_preset(preset)  # unknown names fail before any training
+        for preset in self.start_from_digital:
+            if preset == DIGITAL or preset not in self.presets:
+                raise ValueError(f"start_from_digital: {preset!r} is not one of the PCM presets compared "
+                                 f"({', '.join(p for p in self.presets if p != DIGITAL) or 'none'})")
+            if DIGITAL not in self.presets or self.presets.index(DIGITAL) > self.presets.index(preset):
+                raise ValueError(f"start_from_digital: {preset!r} needs 'digital' earlier in presets, "
+                                 f"got {self.presets}")
+        if self.finetune_epochs is not None and self.finetune_epochs < 1:
+            raise ValueError(f"finetune_epochs must be >= 1, got {self.finetune_epochs}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.features not in ("mfcc", "logmel"):
@@ -114,19 +139,32 @@ def _baseline_view(module: KeywordSpotter) -> torch.nn.Module:
     return network if module.is_analog else analogize(network, "ideal")
 
 
-def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommandsDataModule) -> dict[str, Any]:
-    """Train, test and price one preset; returns its row of the comparison table."""
+def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommandsDataModule,
+               init_from: str | None = None) -> dict[str, Any]:
+    """Train, test and price one preset; returns its row of the comparison table.
+
+    Args:
+        init_from: checkpoint of a digital run to start from (hardware-aware fine-tuning);
+            the preset then trains ``config.finetune_epochs`` epochs with
+            :data:`FINETUNE_TRAINING`'s settings.
+    """
     folder = Path(config.output_dir) / preset
     L.seed_everything(config.seed, workers=True, verbose=False)
-    settings = {**DEFAULT_TRAINING.get(preset, DEFAULT_TRAINING[DIGITAL]), **config.training.get(preset, {})}
+    defaults = DEFAULT_TRAINING.get(preset, DEFAULT_TRAINING[DIGITAL])
+    epochs = config.epochs
+    if init_from is not None:
+        defaults = FINETUNE_TRAINING.get(preset, defaults)
+        epochs = config.finetune_epochs or config.epochs
+    settings = {**defaults, **config.training.get(preset, {})}
     module = KeywordSpotter(
         model=config.model, preset=preset, num_classes=datamodule.num_classes,
-        n_features=datamodule.n_features, n_frames=datamodule.n_frames, **settings,
+        n_features=datamodule.n_features, n_frames=datamodule.n_frames, init_from=init_from, **settings,
     )
     throughput = TrainingThroughput()
     drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder))
+    checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best")
     callbacks: list[L.Callback] = [
-        ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best"),
+        checkpoint,
         throughput,
         drift_report,
     ]
@@ -135,7 +173,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         monitor = EnergyMonitor(config.analog_profile, config.digital_profile, dirpath=str(folder))
         callbacks.append(monitor)
     trainer = L.Trainer(
-        max_epochs=config.epochs,
+        max_epochs=epochs,
         limit_train_batches=config.limit_train_batches,
         limit_val_batches=config.limit_eval_batches,
         limit_test_batches=config.limit_eval_batches,
@@ -181,6 +219,9 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         "parameters": count_parameters(digital_network),
         "macs_per_inference": macs,
         "update": "digital" if preset == DIGITAL else get_preset(preset).update,
+        "epochs": epochs,
+        "started_from": "digital" if init_from is not None else "scratch",
+        "checkpoint": checkpoint.best_model_path,
     }
     if drift_report.summary:
         for entry in drift_report.summary:
@@ -196,7 +237,12 @@ def compare(config: ComparisonConfig) -> list[dict[str, Any]]:
         config.root, batch_size=config.batch_size, features=config.features, n_features=config.n_features,
         seed=config.seed,
     )
-    rows = [run_preset(preset, config, datamodule) for preset in config.presets]
+    rows: list[dict[str, Any]] = []
+    for preset in config.presets:
+        init_from = None
+        if preset in config.start_from_digital:
+            init_from = next(r["checkpoint"] for r in rows if r["preset"] == DIGITAL)
+        rows.append(run_preset(preset, config, datamodule, init_from=init_from))
     write_report(rows, config)
     return rows
 

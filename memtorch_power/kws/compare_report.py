@@ -48,6 +48,14 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
             f"{_fmt_j(r['inference_energy_digital_j'])} | {r['fit_wall_s']:.0f} s | "
             f"{r['train_clips_per_s']:.0f} | {speed} | {r['parameters']:,} | {r['macs_per_inference']:,} |"
         )
+    finetuned = [r for r in rows if r.get("started_from") == "digital"]
+    if finetuned:
+        lines += [""] + [
+            f"`{r['preset']}` started from the digital run's best weights and was trained "
+            f"{r['epochs']} more epoch{'s' if r['epochs'] != 1 else ''} on its preset (hardware-aware "
+            f"fine-tuning); its training energy and wall time count only those epochs."
+            for r in finetuned
+        ]
     lines += [
         "",
         f"For scale: the best measured keyword-spotting inference in MLPerf Tiny (Syntiant NDP9120) "

@@ -71,8 +71,12 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         cache_audio: keep each split's int16 waveforms in memory when they fit in
             ``max_cache_mb``, else read clips lazily.
         time_masks: SpecAugment-style time masks per training example (Park et al.,
-            Interspeech 2019), applied to the features; 0 disables them.
+            Interspeech 2019), applied to the features; 0 disables them. Masked values are
+            set to the example's mean feature value.
         time_mask_frames: widest time mask, frames.
+        freq_masks: SpecAugment frequency masks per training example (mel bands or
+            coefficients set to the example's mean); 0 disables them.
+        freq_mask_bins: widest frequency mask, feature rows.
         speed_factors: speed perturbation of training clips (:class:`SpeedPerturb`): each
             clip plays at a factor drawn from this list, e.g. ``[0.9, 1.0, 1.1]``; None or
             an empty list disables it.
@@ -99,6 +103,8 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         max_cache_mb: int = 4096,
         time_masks: int = 0,
         time_mask_frames: int = 10,
+        freq_masks: int = 0,
+        freq_mask_bins: int = 8,
         speed_factors: list[float] | None = None,
     ) -> None:
         super().__init__()
@@ -123,6 +129,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         if time_masks < 0 or time_mask_frames < 0:
             raise ValueError(f"time_masks and time_mask_frames must be >= 0, got {time_masks}, {time_mask_frames}")
         self.time_masks, self.time_mask_frames = time_masks, time_mask_frames
+        if freq_masks < 0 or freq_mask_bins < 0:
+            raise ValueError(f"freq_masks and freq_mask_bins must be >= 0, got {freq_masks}, {freq_mask_bins}")
+        self.freq_masks, self.freq_mask_bins = freq_masks, freq_mask_bins
         if speed_factors and any(not f > 0 for f in speed_factors):
             raise ValueError(f"speed_factors must all be > 0, got {speed_factors}")
         self.speed_factors = list(speed_factors or [])
@@ -286,18 +295,21 @@ class SpeechCommandsDataModule(L.LightningDataModule):
             self.augmenter.to(wave.device)
             wave = self.augmenter(wave)
         features = self.feature_extractor.to(wave.device)(wave)
-        if train and self.augment and self.time_masks > 0:
-            features = self._mask_time(features)
+        if train and self.augment and (self.time_masks > 0 or self.freq_masks > 0):
+            features = self._spec_augment(features)
         return features, y
 
-    def _mask_time(self, features: Tensor) -> Tensor:
-        """Zero ``time_masks`` random spans of up to ``time_mask_frames`` frames per example."""
+    def _spec_augment(self, features: Tensor) -> Tensor:
+        """Set ``time_masks`` random spans of up to ``time_mask_frames`` frames and
+        ``freq_masks`` spans of up to ``freq_mask_bins`` rows of each example to its mean."""
         import torchaudio
 
-        masking = torchaudio.transforms.TimeMasking(self.time_mask_frames, iid_masks=True)
-        for _ in range(self.time_masks):
-            features = masking(features)
-        return features
+        maskings = [torchaudio.transforms.TimeMasking(self.time_mask_frames, iid_masks=True)] * self.time_masks
+        maskings += [torchaudio.transforms.FrequencyMasking(self.freq_mask_bins, iid_masks=True)] * self.freq_masks
+        keep = torch.ones_like(features)
+        for masking in maskings:  # torchaudio draws the spans and sets them to 0
+            keep = masking(keep)
+        return torch.where(keep.bool(), features, features.mean(dim=(-2, -1), keepdim=True))
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         train = self.trainer is not None and self.trainer.training

@@ -1,9 +1,11 @@
 """Small keyword-spotting CNNs built only from plain torch layers.
 
-Only ``nn.Conv2d``, ``nn.BatchNorm2d``, ``nn.BatchNorm1d`` (:class:`FeatureNorm`), ``nn.ReLU``, ``nn.AvgPool2d``,
-``nn.AdaptiveAvgPool2d``, ``nn.Dropout`` and ``nn.Linear`` are used (no functional
-convolutions or custom layers), so every Conv2d/Linear can be swapped for an
-analog counterpart by walking ``named_modules()``. Input ``[batch, 1, n_features,
+Only ``nn.Conv2d``, ``nn.BatchNorm2d``, ``nn.BatchNorm1d`` (:class:`FeatureNorm`),
+``nn.ReLU``, ``nn.SiLU``, ``nn.AvgPool2d``, ``nn.AdaptiveAvgPool2d``, ``nn.Dropout``,
+``nn.Dropout2d`` and ``nn.Linear`` are used (no functional convolutions; the only
+containers of our own, :class:`FeatureNorm` and :class:`SubSpectralNorm`, are batch
+norms), so every Conv2d/Linear can be swapped for an analog counterpart by walking
+``named_modules()``. Input ``[batch, 1, n_features,
 frames]``, output logits ``[batch, num_classes]``.
 
 Parameter and MAC counts in the docstrings are for the default arguments and a
@@ -17,10 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+import math
+
 import torch
 from torch import Tensor, nn
 
-__all__ = ["DSCNN", "Res8", "FeatureNorm", "MODELS", "build_model", "count_parameters", "count_macs"]
+__all__ = ["BCResNet", "DSCNN", "Res8", "FeatureNorm", "SubSpectralNorm", "MODELS", "build_model", "count_parameters", "count_macs"]
 
 
 def _check_input(x: Tensor, n_features: int, name: str) -> None:
@@ -160,12 +164,150 @@ class Res8(nn.Module):
         return self.classifier(self.global_pool(x).flatten(1))
 
 
+class SubSpectralNorm(nn.Module):
+    """Sub-spectral normalisation (Chang et al., Interspeech 2021, arXiv:2103.13620): batch
+    norm with separate statistics, scale and shift for each of ``sub_bands`` equal
+    frequency bands of every channel of a ``[batch, channels, freq, frames]`` map.
+
+    Args:
+        channels: channels of the input.
+        sub_bands: frequency bands; must divide the input's frequency size.
+    """
+
+    def __init__(self, channels: int, sub_bands: int) -> None:
+        super().__init__()
+        if sub_bands < 1:
+            raise ValueError(f"SubSpectralNorm: sub_bands must be >= 1, got {sub_bands}")
+        self.sub_bands = sub_bands
+        self.norm = nn.BatchNorm2d(channels * sub_bands)
+
+    def forward(self, x: Tensor) -> Tensor:
+        batch, channels, freq, frames = x.shape
+        if freq % self.sub_bands:
+            raise ValueError(
+                f"SubSpectralNorm: {freq} frequency bins do not split into {self.sub_bands} sub-bands"
+            )
+        x = x.reshape(batch, channels * self.sub_bands, freq // self.sub_bands, frames)
+        return self.norm(x).reshape(batch, channels, freq, frames)
+
+
+def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+    return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))  # type: ignore[return-value]
+
+
+class _BCResBlock(nn.Module):
+    """One broadcasted-residual block: a frequency-depthwise 3x1 conv + sub-spectral norm
+    (f2), averaged over frequency, then a dilated time-depthwise 1x3 conv + BN + SiLU + 1x1
+    conv + channel dropout (f1), broadcast back over frequency and added to f2's output
+    (and to the input, unless the block changes the channel count), then ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, freq: int, freq_stride: int,
+                 dilation: int, sub_bands: int, dropout: float) -> None:
+        super().__init__()
+        self.transition = in_channels != out_channels
+        f2: list[nn.Module] = []
+        if self.transition:
+            f2 += [nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU()]
+        out_freq = (freq - 1) // freq_stride + 1
+        f2 += [
+            nn.Conv2d(out_channels, out_channels, (3, 1), stride=(freq_stride, 1), padding=(1, 0),
+                      groups=out_channels, bias=False),
+            SubSpectralNorm(out_channels, math.gcd(sub_bands, out_freq)),
+        ]
+        self.f2 = nn.Sequential(*f2)
+        self.freq_pool = nn.AdaptiveAvgPool2d((1, None))
+        self.f1 = nn.Sequential(
+            nn.Conv2d(out_channels, out_channels, (1, 3), padding=_same_padding((1, 3), (1, dilation)),
+                      dilation=(1, dilation), groups=out_channels, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.SiLU(),
+            nn.Conv2d(out_channels, out_channels, 1, bias=False),
+            nn.Dropout2d(dropout),
+        )
+        self.out_freq = out_freq
+        self.relu = nn.ReLU()
+
+    def forward(self, x: Tensor) -> Tensor:
+        spectral = self.f2(x)
+        out = self.f1(self.freq_pool(spectral)) + spectral
+        if not self.transition:
+            out = out + x
+        return self.relu(out)
+
+
+class BCResNet(nn.Module):
+    """BC-ResNet of Kim, Chang, Lee & Sung, "Broadcasted Residual Learning for Efficient
+    Keyword Spotting" (Interspeech 2021, arXiv:2106.04140), in the layout of the authors'
+    reference code (Qualcomm-AI-research/bcresnet).
+
+    Optional :class:`FeatureNorm`, head conv 5x5 stride (2, 1) + BN + ReLU, four stages of
+    [2, 2, 4, 4] broadcasted-residual blocks with ``8 * width`` x [1, 1.5, 2, 2.5] channels
+    (stages 2 and 3 halve the frequency axis, stage ``i`` dilates its temporal convs by
+    ``2**i``), then a depthwise conv over the remaining frequency bins, a 1x1 conv to
+    ``32 * width`` channels + BN + ReLU, global average pool and Linear. Sub-spectral norm
+    uses 5 sub-bands where the frequency size allows (``gcd(5, bins)`` otherwise).
+
+    ``width=1`` is BC-ResNet-1. Defaults (12 classes, input [1, 40, 98]): 9,312 parameters
+    (80 of them the input norm; the paper gives 9.2 k without it) and 2,408,440 MACs. Depthwise convolutions carry most
+    of the layers and stay digital when the model is analogized with ``skip_grouped``.
+
+    Args:
+        num_classes: output classes.
+        n_features: feature rows of the input (40 log-mel bands in the paper).
+        width: channel multiplier ``tau`` (1, 1.5, 2, 3, 6, 8 in the paper).
+        dropout: channel dropout of every block's temporal branch.
+        sub_bands: sub-spectral norm bands (5 in the paper).
+        input_norm: standardise each feature row first (:class:`FeatureNorm`).
+    """
+
+    def __init__(
+        self, num_classes: int = 12, n_features: int = 40, width: float = 1.0, dropout: float = 0.1,
+        sub_bands: int = 5, input_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        if width <= 0:
+            raise ValueError(f"BCResNet: width must be > 0, got {width}")
+        self.num_classes, self.n_features = num_classes, n_features
+        base = 8 * width
+        channels = [int(base * 2), int(base), int(base * 1.5), int(base * 2), int(base * 2.5), int(base * 4)]
+        self.input_norm = FeatureNorm(n_features) if input_norm else nn.Identity()
+        self.head = nn.Sequential(
+            nn.Conv2d(1, channels[0], 5, stride=(2, 1), padding=2, bias=False),
+            nn.BatchNorm2d(channels[0]),
+            nn.ReLU(),
+        )
+        freq = (n_features - 1) // 2 + 1
+        blocks: list[nn.Module] = []
+        for stage, repeats in enumerate((2, 2, 4, 4)):
+            for i in range(repeats):
+                stride = 2 if stage in (1, 2) and i == 0 else 1
+                block = _BCResBlock(channels[stage] if i == 0 else channels[stage + 1], channels[stage + 1],
+                                    freq, stride, 2**stage, sub_bands, dropout)
+                freq = block.out_freq
+                blocks.append(block)
+        self.blocks = nn.Sequential(*blocks)
+        last = channels[4]
+        self.tail = nn.Sequential(
+            nn.Conv2d(last, last, (freq, 5), padding=(0, 2), groups=last, bias=False),
+            nn.Conv2d(last, channels[5], 1, bias=False),
+            nn.BatchNorm2d(channels[5]),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+        )
+        self.classifier = nn.Linear(channels[5], num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.n_features, "BCResNet")
+        return self.classifier(self.tail(self.blocks(self.head(self.input_norm(x)))).flatten(1))
+
+
 #: Model registry for :func:`build_model`.
-MODELS: Final[dict[str, Callable[..., nn.Module]]] = {"dscnn": DSCNN, "res8": Res8}
+MODELS: Final[dict[str, Callable[..., nn.Module]]] = {"dscnn": DSCNN, "res8": Res8, "bcresnet": BCResNet}
 
 
 def build_model(name: str, **kwargs: object) -> nn.Module:
-    """Instantiate a registered model (``"dscnn"``/``"ds_cnn"``/``"ds-cnn"``, ``"res8"``)
+    """Instantiate a registered model (``"dscnn"``/``"ds_cnn"``/``"ds-cnn"``, ``"res8"``,
+    ``"bcresnet"``/``"bc-resnet"``)
     with keyword arguments for its constructor.
 
     Raises:

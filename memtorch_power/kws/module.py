@@ -25,7 +25,7 @@ class KeywordSpotter(L.LightningModule):
 
     Args:
         model: architecture name for :func:`memtorch_power.kws.models.build_model`
-            (``"dscnn"``, ``"res8"``).
+            (``"dscnn"``, ``"res8"``, ``"bcresnet"``).
         preset: ``"digital"`` for plain torch layers, or a preset name
             (``"pcm_hwa"``, ``"pcm_training"``, ``"pcm_mixed_precision"``, ``"ideal"``).
         num_classes: output classes (linked from the data module by the recipe).

@@ -209,6 +209,10 @@ def test_missing_default_data_root_names_the_environment_variable(
     (["compare", "--analog", "a100_fp16"], ("unknown analog profile 'a100_fp16'", "hermes, ibm14nm")),
     (["compare", "--drift-times", "1 week"], ("unknown drift time(s) '1 week'", "'1 day'")),
     (["compare", "--epochs", "0"], ("--epochs must be >= 1",)),
+    (["compare", "--finetune-epochs", "0"], ("--finetune-epochs must be >= 1",)),
+    (["compare", "--presets", "pcm_hwa", "digital", "--start-from-digital", "pcm_hwa"],
+     ("start_from_digital: 'pcm_hwa' needs 'digital' earlier in presets",)),
+    (["compare", "--model", "resnet50"], ("unknown model 'resnet50'", "dscnn, res8, bcresnet")),
     (["demo", "--preset", "nope"], ("unknown preset 'nope'", "pcm_hwa")),
     (["demo", "--preset", "digital"], ("unknown preset 'digital'",)),
     (["gating", "--checkpoint", "missing.ckpt"], ("no checkpoint at missing.ckpt",)),
@@ -288,7 +292,8 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     argv = ["compare", "--root", str(root), "--presets", "digital", "pcm_hwa", "--epochs", "2",
             "--features", "logmel", "--n-features", "16",
             "--limit-train-batches", "2", "--limit-eval-batches", "1", "--drift-repeats", "1",
-            "--drift-times", "1 s", "1 year", "--output-dir", str(out_dir), "--no-progress"]
+            "--drift-times", "1 s", "1 year", "--output-dir", str(out_dir), "--no-progress",
+            "--start-from-digital", "pcm_hwa"]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         assert main(argv) == 0
@@ -303,6 +308,8 @@ def test_compare_end_to_end(compare_run: tuple[Path, str], capsys: pytest.Captur
     config = json.loads((out_dir / "comparison.json").read_text())["config"]
     assert (config["features"], config["n_features"]) == ("logmel", 16)
     assert "on 16 log-mel bands" in (out_dir / "comparison.md").read_text()
+    assert config["start_from_digital"] == ["pcm_hwa"]
+    assert "`pcm_hwa` started from the digital run's best weights and was trained 2 more epochs" in out
 
     # the comparison's best checkpoint feeds the energy command
     assert main(["energy", str(out_dir / "pcm_hwa" / "checkpoints" / "best.ckpt")]) == 0

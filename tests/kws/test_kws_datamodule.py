@@ -176,7 +176,7 @@ def test_corrupt_wav_named(tiny_root: Path, cache_audio: bool) -> None:
             pass
 
 
-def test_time_masks_zero_spans_of_training_features_only(tiny_root: Path) -> None:
+def test_time_masks_fill_spans_of_training_features_only(tiny_root: Path) -> None:
     dm = SpeechCommandsDataModule(str(tiny_root), batch_size=8, n_features=10, time_masks=2,
                                   time_mask_frames=20, noise_prob=0.0, max_shift_ms=0.0)
     dm.setup("fit")
@@ -186,10 +186,37 @@ def test_time_masks_zero_spans_of_training_features_only(tiny_root: Path) -> Non
     plain, _ = dm.transform_batch(batch, train=False)
     changed = (masked != plain).any(dim=2).squeeze(1)  # [B, frames]: frames that were masked
     assert changed.any(), "time masking changed no frame"
-    assert torch.all(masked.squeeze(1).transpose(1, 2)[changed] == 0), "masked frames must be zero"
+    mean = plain.mean(dim=(1, 2, 3))  # [B]: each example's mean feature value
+    frames = masked.squeeze(1).transpose(1, 2)  # [B, frames, features]
+    for example in range(len(frames)):
+        filled = frames[example][changed[example]]
+        torch.testing.assert_close(filled, mean[example].expand_as(filled))
     assert changed.sum(dim=1).max() <= 2 * 20
     with pytest.raises(ValueError, match="time_masks"):
         SpeechCommandsDataModule(str(tiny_root), time_masks=-1)
+
+
+def test_frequency_masks_fill_feature_rows_of_training_features_only(tiny_root: Path) -> None:
+    dm = SpeechCommandsDataModule(str(tiny_root), batch_size=8, features="logmel", n_features=16,
+                                  freq_masks=1, freq_mask_bins=6, noise_prob=0.0, max_shift_ms=0.0)
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    torch.manual_seed(0)
+    masked, _ = dm.transform_batch(batch, train=True)
+    plain, _ = dm.transform_batch(batch, train=False)
+    rows = (masked != plain).any(dim=3).squeeze(1)  # [B, features]: rows that were masked
+    assert rows.any(), "frequency masking changed no row"
+    assert rows.sum(dim=1).max() <= 6
+    mean = plain.mean(dim=(1, 2, 3))
+    for example in range(len(rows)):
+        filled = masked[example, 0][rows[example]]
+        torch.testing.assert_close(filled, mean[example].expand_as(filled))
+        # the masked rows are contiguous (one mask)
+        index = rows[example].nonzero().flatten()
+        if len(index):
+            assert index.max() - index.min() + 1 == len(index)
+    with pytest.raises(ValueError, match="freq_masks"):
+        SpeechCommandsDataModule(str(tiny_root), freq_masks=-1)
 
 
 def test_speed_perturbation_option(tiny_root: Path) -> None:

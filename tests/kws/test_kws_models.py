@@ -4,9 +4,20 @@ import pytest
 import torch
 from torch import nn
 
-from memtorch_power.kws.models import DSCNN, MODELS, FeatureNorm, Res8, build_model, count_macs, count_parameters
+from memtorch_power.kws.models import (
+    DSCNN,
+    MODELS,
+    BCResNet,
+    FeatureNorm,
+    Res8,
+    SubSpectralNorm,
+    build_model,
+    count_macs,
+    count_parameters,
+)
 
-PLAIN_LAYERS = (nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Linear, nn.Dropout)
+PLAIN_LAYERS = (nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.SiLU, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
+                nn.Linear, nn.Dropout, nn.Dropout2d)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -109,6 +120,8 @@ def test_wrong_input_shape() -> None:
         DSCNN()(torch.zeros(2, 1, 13, 98))
     with pytest.raises(ValueError, match="Res8"):
         Res8()(torch.zeros(2, 40, 98))
+    with pytest.raises(ValueError, match="BCResNet"):
+        BCResNet()(torch.zeros(2, 1, 10, 98))
 
 
 def test_feature_norm_standardises_each_feature_row() -> None:
@@ -129,6 +142,64 @@ def test_feature_norm_standardises_each_feature_row() -> None:
 
 
 def test_models_without_input_norm() -> None:
-    for cls in (DSCNN, Res8):
+    for cls in (DSCNN, Res8, BCResNet):
         assert isinstance(cls(input_norm=False).input_norm, nn.Identity)
         assert isinstance(cls().input_norm, FeatureNorm)
+
+
+def test_bcresnet_counts_match_docstring() -> None:
+    model = BCResNet()
+    assert count_parameters(model) == 9_312 and count_parameters(BCResNet(input_norm=False)) == 9_232
+    assert count_macs(model, (1, 40, 98)) == 2_408_440
+    assert "9,312 parameters" in BCResNet.__doc__ and "2,408,440 MACs" in BCResNet.__doc__
+    assert isinstance(build_model("BC-ResNet"), BCResNet)
+
+
+def test_bcresnet_layout_follows_the_paper() -> None:
+    model = BCResNet(width=1)
+    blocks = list(model.blocks)
+    assert len(blocks) == 2 + 2 + 4 + 4
+    # channels 16 (head), then 8, 12, 16, 20 per stage and 32 before the classifier
+    assert model.head[0].out_channels == 16 and model.classifier.in_features == 32
+    stage_channels = [b.f1[3].out_channels for b in blocks]
+    assert stage_channels == [8] * 2 + [12] * 2 + [16] * 4 + [20] * 4
+    # frequency 40 -> 20 (head) -> 10 (stage 2) -> 5 (stage 3); time dilation 2**stage
+    assert [b.out_freq for b in blocks] == [20] * 2 + [10] * 2 + [5] * 8
+    assert [b.f1[0].dilation[1] for b in blocks] == [1] * 2 + [2] * 2 + [4] * 4 + [8] * 4
+    # the first block of a stage that changes the channel count has no identity shortcut
+    assert [b.transition for b in blocks] == [True, False] * 2 + [True, False, False, False] * 2
+    # the temporal branch is broadcast over frequency: f1 sees one frequency bin
+    x = torch.randn(2, 1, 40, 98)
+    h = model.head(model.input_norm(x))
+    assert model.blocks[0].f1(model.blocks[0].freq_pool(model.blocks[0].f2(h))).shape == (2, 8, 1, 98)
+    # a wider variant scales every stage
+    assert BCResNet(width=2).classifier.in_features == 64
+
+
+def test_bcresnet_block_adds_the_broadcast_branch_and_the_shortcut() -> None:
+    torch.manual_seed(0)
+    model = BCResNet().eval()
+    block = model.blocks[1]  # same channels: identity shortcut
+    x = torch.randn(2, 8, 20, 98)
+    spectral = block.f2(x)
+    temporal = block.f1(spectral.mean(dim=2, keepdim=True))
+    torch.testing.assert_close(block(x), torch.relu(x + spectral + temporal))
+
+
+def test_sub_spectral_norm_normalises_each_band_separately() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(32, 2, 10, 7)
+    x[:, :, 5:] = x[:, :, 5:] * 10 + 4  # the upper band has another scale
+    norm = SubSpectralNorm(2, sub_bands=2)
+    out = norm(x)
+    for band in (slice(0, 5), slice(5, 10)):
+        part = out[:, :, band]
+        torch.testing.assert_close(part.mean(dim=(0, 2, 3)), torch.zeros(2), atol=1e-4, rtol=0)
+        torch.testing.assert_close(part.std(dim=(0, 2, 3)), torch.ones(2), atol=2e-2, rtol=0)
+    # one band is a plain batch norm
+    plain = SubSpectralNorm(2, sub_bands=1)
+    torch.testing.assert_close(plain(x), nn.functional.batch_norm(x, None, None, training=True))
+    with pytest.raises(ValueError, match="10 frequency bins do not split into 3 sub-bands"):
+        SubSpectralNorm(2, sub_bands=3)(x)
+    with pytest.raises(ValueError, match="sub_bands must be >= 1"):
+        SubSpectralNorm(2, sub_bands=0)

@@ -1,5 +1,6 @@
 """End to end: the LightningCLI recipe and the comparison, on a few batches of the bundled data."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import torch
 from memtorch_power.kws.cli import main
 from memtorch_power.kws.compare import ComparisonConfig, compare
 from memtorch_power.kws.module import KeywordSpotter
+from memtorch_power.nn import digitalize
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -66,10 +68,12 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
     config = ComparisonConfig(
         root=str(speech_commands_root), presets=["digital", "pcm_hwa"], epochs=1,
         limit_train_batches=2, limit_eval_batches=1, drift_repeats=1, drift_times=["1 s", "1 day"],
-        output_dir=str(tmp_path / "compare"), progress=False,
+        output_dir=str(tmp_path / "compare"), progress=False, start_from_digital=["pcm_hwa"], finetune_epochs=2,
     )
     rows = compare(config)
     assert [r["preset"] for r in rows] == ["digital", "pcm_hwa"]
+    assert (rows[0]["started_from"], rows[0]["epochs"]) == ("scratch", 1)
+    assert (rows[1]["started_from"], rows[1]["epochs"], rows[1]["train_steps"]) == ("digital", 2, 4)
     digital, analog = rows
     assert digital["parameters"] == analog["parameters"]  # both counted on the digital twin
     assert analog["train_energy_analog_j"] > 0 and analog["inference_energy_analog_j"] > 0
@@ -82,6 +86,38 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
     hwa_line = next(line for line in table.splitlines() if line.startswith("| pcm_hwa |"))
     assert "after programming (1 s)" in table
     assert f"{100 * analog['acc_after_1_s']:.2f} %" in hwa_line  # the 1 s column holds the measured value
+    assert "`pcm_hwa` started from the digital run's best weights and was trained 2 more epochs" in table
+
+
+def test_fine_tuning_starts_from_the_digital_checkpoint(tmp_path: Path) -> None:
+    digital = KeywordSpotter(model="dscnn", preset="digital", n_features=10)
+    torch.nn.init.normal_(digital.network.classifier.weight)
+    path = tmp_path / "digital.ckpt"
+    torch.save({"state_dict": digital.state_dict()}, path)
+    tuned = KeywordSpotter(model="dscnn", preset="pcm_hwa", n_features=10, init_from=str(path))
+    weights = digitalize(copy.deepcopy(tuned.network)).classifier.weight
+    torch.testing.assert_close(weights, digital.network.classifier.weight, atol=1e-5, rtol=1e-5)
+    with pytest.raises(FileNotFoundError, match="init_from: no checkpoint"):
+        KeywordSpotter(preset="pcm_hwa", init_from=str(tmp_path / "missing.ckpt"))
+    with pytest.raises(ValueError, match="holds an analog model"):
+        torch.save({"state_dict": tuned.state_dict()}, tmp_path / "analog.ckpt")
+        KeywordSpotter(n_features=10, init_from=str(tmp_path / "analog.ckpt"))
+
+
+@pytest.mark.parametrize(
+    ("presets", "start", "message"),
+    [
+        (["pcm_hwa", "digital"], ["pcm_hwa"], "needs 'digital' earlier"),
+        (["pcm_hwa"], ["pcm_hwa"], "needs 'digital' earlier"),
+        (["digital", "pcm_hwa"], ["pcm_training"], "'pcm_training' is not one of the PCM presets compared"),
+        (["digital", "pcm_hwa"], ["digital"], "'digital' is not one of the PCM presets"),
+    ],
+)
+def test_comparison_config_checks_start_from_digital(presets: list[str], start: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ComparisonConfig(root=".", presets=presets, start_from_digital=start)
+    with pytest.raises(ValueError, match="finetune_epochs must be >= 1"):
+        ComparisonConfig(root=".", presets=["digital", "pcm_hwa"], start_from_digital=["pcm_hwa"], finetune_epochs=0)
 
 
 def test_comparison_config_rejects_unknown_features(speech_commands_root: Path) -> None:
