@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--model", default="dscnn")
     parser.add_argument("--features", default="mfcc", choices=["mfcc", "logmel"])
     parser.add_argument("--n-features", type=int, default=10)
+    parser.add_argument("--freq-masks", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--drift-repeats", type=int, default=3)
     parser.add_argument("--start-from-digital", nargs="*", default=[], metavar="PRESET",
@@ -35,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     config = ComparisonConfig(
         root=args.root, presets=args.presets, model=args.model, epochs=args.epochs,
-        features=args.features, n_features=args.n_features,
+        features=args.features, n_features=args.n_features, freq_masks=args.freq_masks,
         drift_repeats=args.drift_repeats, output_dir=args.output_dir, progress=False,
         start_from_digital=args.start_from_digital, finetune_epochs=args.finetune_epochs,
     )
@@ -47,8 +48,10 @@ def main() -> None:
         args.section,
         f"## Keyword spotting per preset, {args.epochs} epochs (`benchmarks/kws_accuracy.py`)\n\n"
         f"speech_commands_mini, 12 classes, test split, {args.model} on {args.n_features} "
-        f"{'MFCC' if args.features == 'mfcc' else 'log-mel bands'} x 98 frames; results in "
-        f"`benchmarks/results/{args.section}.json`.\n\n"
+        f"{'MFCC' if args.features == 'mfcc' else 'log-mel bands'} x 98 frames"
+        f"{f', {args.freq_masks} SpecAugment frequency masks' if args.freq_masks else ''}"
+        f"{f'; {args.start_from_digital} fine-tuned from the digital run for {args.finetune_epochs or args.epochs} epochs' if args.start_from_digital else ''}"
+        f"; results in `benchmarks/results/{args.section}.json`.\n\n"
         + comparison_markdown(rows, config).split("\n", 2)[2]
         + ("\n\nIssue 4 targets, computed from the rows above:\n\n" + "\n".join(targets) if args.epochs >= 40 else
            "\n\nThis is the main job's budget; issue 4's targets apply to 40 epochs."),

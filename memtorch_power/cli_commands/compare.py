@@ -47,6 +47,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                      help="input features (default: mfcc; logmel with --n-features 40 is the most accurate, 4x slower)")
     run.add_argument("--n-features", type=int, default=None, metavar="N",
                      help="MFCC coefficients or mel bands per frame (default: 10)")
+    run.add_argument("--freq-masks", type=int, default=None, metavar="N",
+                     help="SpecAugment frequency masks per training example (default: 0; 2 with "
+                          "--features logmel --n-features 40 is the most accurate recipe)")
     run.add_argument("--epochs", type=int, default=None, metavar="N", help="epochs per preset (default: 3)")
     run.add_argument("--batch-size", type=int, default=None, metavar="N", help="examples per batch (default: 64)")
     run.add_argument("--limit-train-batches", type=parse_number, default=None, metavar="X",
@@ -71,7 +74,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 #: command-line option -> ComparisonConfig field, for the options that default to the config's value
-_FIELDS = {"model": "model", "features": "features", "n_features": "n_features", "epochs": "epochs", "batch_size": "batch_size",
+_FIELDS = {"model": "model", "features": "features", "n_features": "n_features", "freq_masks": "freq_masks",
+           "epochs": "epochs", "batch_size": "batch_size",
            "limit_train_batches": "limit_train_batches", "limit_eval_batches": "limit_eval_batches",
            "drift_repeats": "drift_repeats", "seed": "seed", "finetune_epochs": "finetune_epochs"}
 
@@ -91,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if args.freq_masks is not None and args.freq_masks < 0:
+        raise UserError(f"--freq-masks must be >= 0, got {args.freq_masks}")
     for name in ("limit_train_batches", "limit_eval_batches"):
         value = getattr(args, name)
         if value is not None and value <= 0:

@@ -20,6 +20,10 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f} %"
 
 
+def _masks(count: int) -> str:
+    return f" with {count} frequency mask{'s' if count != 1 else ''}" if count else ""
+
+
 def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     """A markdown report: accuracy (and after drift), energy, time, size per preset."""
     from memtorch_power.kws.compare import MLPERF_TINY_BEST_KWS_J
@@ -27,7 +31,8 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     digital = next((r for r in rows if r["preset"] == "digital"), None)
     lines = [
         f"# Keyword spotting: digital vs. PCM ({config.model} on {config.n_features} "
-        f"{'MFCC' if getattr(config, 'features', 'mfcc') == 'mfcc' else 'log-mel bands'}, {config.epochs} "
+        f"{'MFCC' if getattr(config, 'features', 'mfcc') == 'mfcc' else 'log-mel bands'}"
+        f"{_masks(getattr(config, 'freq_masks', 0))}, {config.epochs} "
         f"epoch{'s' if config.epochs != 1 else ''}, "
         f"analog profile `{config.analog_profile}`, digital baseline `{config.digital_profile}`)",
         "",

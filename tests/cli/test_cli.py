@@ -210,6 +210,7 @@ def test_missing_default_data_root_names_the_environment_variable(
     (["compare", "--drift-times", "1 week"], ("unknown drift time(s) '1 week'", "'1 day'")),
     (["compare", "--epochs", "0"], ("--epochs must be >= 1",)),
     (["compare", "--finetune-epochs", "0"], ("--finetune-epochs must be >= 1",)),
+    (["compare", "--freq-masks", "-1"], ("--freq-masks must be >= 0",)),
     (["compare", "--presets", "pcm_hwa", "digital", "--start-from-digital", "pcm_hwa"],
      ("start_from_digital: 'pcm_hwa' needs 'digital' earlier in presets",)),
     (["compare", "--model", "resnet50"], ("unknown model 'resnet50'", "dscnn, res8, bcresnet")),
@@ -290,7 +291,7 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = _data_root()
     out_dir = tmp_path_factory.mktemp("compare") / "run"
     argv = ["compare", "--root", str(root), "--presets", "digital", "pcm_hwa", "--epochs", "2",
-            "--features", "logmel", "--n-features", "16",
+            "--features", "logmel", "--n-features", "16", "--freq-masks", "1",
             "--limit-train-batches", "2", "--limit-eval-batches", "1", "--drift-repeats", "1",
             "--drift-times", "1 s", "1 year", "--output-dir", str(out_dir), "--no-progress",
             "--start-from-digital", "pcm_hwa"]
@@ -307,7 +308,7 @@ def test_compare_end_to_end(compare_run: tuple[Path, str], capsys: pytest.Captur
     assert (out_dir / "comparison.csv").stat().st_size > 0
     config = json.loads((out_dir / "comparison.json").read_text())["config"]
     assert (config["features"], config["n_features"]) == ("logmel", 16)
-    assert "on 16 log-mel bands" in (out_dir / "comparison.md").read_text()
+    assert "on 16 log-mel bands with 1 frequency mask," in (out_dir / "comparison.md").read_text()
     assert config["start_from_digital"] == ["pcm_hwa"]
     assert "`pcm_hwa` started from the digital run's best weights and was trained 2 more epochs" in out
 
