@@ -42,6 +42,7 @@ def main() -> None:
     )
     rows = compare(config)
     targets = target_lines(rows)
+    tuned = ", ".join(f"`{name}`" for name in args.start_from_digital)
     print("\n".join(targets))
     save_results(args.section, {"config": vars(args), "rows": rows, "mlperf_tiny_best_kws_j": MLPERF_TINY_BEST_KWS_J})
     update_summary(
@@ -50,7 +51,7 @@ def main() -> None:
         f"speech_commands_mini, 12 classes, test split, {args.model} on {args.n_features} "
         f"{'MFCC' if args.features == 'mfcc' else 'log-mel bands'} x 98 frames"
         f"{f', {args.freq_masks} SpecAugment frequency masks' if args.freq_masks else ''}"
-        f"{f'; {args.start_from_digital} fine-tuned from the digital run for {args.finetune_epochs or args.epochs} epochs' if args.start_from_digital else ''}"
+        f"{f'; {tuned} fine-tuned from the digital run for {args.finetune_epochs or args.epochs} epochs' if tuned else ''}"
         f"; results in `benchmarks/results/{args.section}.json`.\n\n"
         + comparison_markdown(rows, config).split("\n", 2)[2]
         + ("\n\nIssue 4 targets, computed from the rows above:\n\n" + "\n".join(targets) if args.epochs >= 40 else

@@ -16,10 +16,9 @@ only; batch norm, ReLU and pooling are not counted). ``tests/kws`` checks them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Final
-
-import math
 
 import torch
 from torch import Tensor, nn

@@ -130,15 +130,40 @@ KWS_CONFIGS = sorted(p.name for p in (Path(__file__).parents[2] / "recipes" / "c
 
 
 @pytest.mark.parametrize("config", KWS_CONFIGS)
-def test_every_recipe_config_builds_its_model_and_data(config: str, speech_commands_root: Path) -> None:
-    """Each YAML parses and instantiates (model + data module) without training."""
+def test_every_recipe_config_builds_its_model_and_data(config: str, speech_commands_root: Path,
+                                                       tmp_path: Path) -> None:
+    """Each YAML parses and instantiates (model + data module) without training; a fine-tuning
+    config starts from the digital checkpoint it is given."""
     from memtorch_power.kws.cli import KeywordSpottingCLI
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 
     path = Path(__file__).parents[2] / "recipes" / "configs" / config
-    cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False,
-                             args=["--config", str(path), "--data.root", str(speech_commands_root)])
+    args = ["--config", str(path), "--data.root", str(speech_commands_root)]
+    fine_tuning = config.endswith("_finetune.yaml")
+    if fine_tuning:
+        digital = KeywordSpotter(model="dscnn", preset="digital", n_features=40)
+        torch.nn.init.normal_(digital.network.classifier.weight)
+        torch.save({"state_dict": digital.state_dict()}, tmp_path / "digital.ckpt")
+        args += ["--model.init_from", str(tmp_path / "digital.ckpt")]
+    cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False, args=args)
     assert cli.model.hparams.n_features == cli.datamodule.n_features
-    assert cli.model.hparams.preset == config.removesuffix(".yaml").removesuffix("_logmel40")
+    assert cli.model.hparams.preset == config.removesuffix(".yaml").removesuffix("_finetune").removesuffix("_logmel40")
     x = cli.datamodule.example_input(2)
     assert cli.model(x).shape == (2, 12)
+    if fine_tuning:
+        weights = digitalize(copy.deepcopy(cli.model.network)).classifier.weight
+        torch.testing.assert_close(weights, digital.network.classifier.weight, atol=1e-5, rtol=1e-5)
+
+
+def test_fine_tuning_config_without_its_digital_checkpoint_says_so(speech_commands_root: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The config's default init_from is relative to the working folder; where no digital run
+    has written it, the error names the missing checkpoint."""
+    from memtorch_power.kws.cli import KeywordSpottingCLI
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+
+    path = Path(__file__).parents[2] / "recipes" / "configs" / "pcm_hwa_logmel40_finetune.yaml"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="init_from: no checkpoint at 'runs/kws_digital_logmel40/checkpoints/best.ckpt'"):
+        KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False,
+                           args=["--config", str(path), "--data.root", str(speech_commands_root)])
