@@ -176,14 +176,21 @@ def test_corrupt_wav_named(tiny_root: Path, cache_audio: bool) -> None:
             pass
 
 
-def test_time_masks_fill_spans_of_training_features_only(tiny_root: Path) -> None:
-    dm = SpeechCommandsDataModule(str(tiny_root), batch_size=8, n_features=10, time_masks=2,
-                                  time_mask_frames=20, noise_prob=0.0, max_shift_ms=0.0)
+def _training_and_plain_features(dm: SpeechCommandsDataModule) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training batch's features as training sees them (augmented, masked) and without any
+    augmentation, for the same clips."""
     dm.setup("fit")
     batch = next(iter(dm.train_dataloader()))
     torch.manual_seed(0)
     masked, _ = dm.transform_batch(batch, train=True)
     plain, _ = dm.transform_batch(batch, train=False)
+    return masked, plain
+
+
+def test_time_masks_fill_spans_of_training_features_only(tiny_root: Path) -> None:
+    dm = SpeechCommandsDataModule(str(tiny_root), batch_size=8, n_features=10, time_masks=2,
+                                  time_mask_frames=20, noise_prob=0.0, max_shift_ms=0.0)
+    masked, plain = _training_and_plain_features(dm)
     changed = (masked != plain).any(dim=2).squeeze(1)  # [B, frames]: frames that were masked
     assert changed.any(), "time masking changed no frame"
     mean = plain.mean(dim=(1, 2, 3))  # [B]: each example's mean feature value
@@ -199,11 +206,7 @@ def test_time_masks_fill_spans_of_training_features_only(tiny_root: Path) -> Non
 def test_frequency_masks_fill_feature_rows_of_training_features_only(tiny_root: Path) -> None:
     dm = SpeechCommandsDataModule(str(tiny_root), batch_size=8, features="logmel", n_features=16,
                                   freq_masks=1, freq_mask_bins=6, noise_prob=0.0, max_shift_ms=0.0)
-    dm.setup("fit")
-    batch = next(iter(dm.train_dataloader()))
-    torch.manual_seed(0)
-    masked, _ = dm.transform_batch(batch, train=True)
-    plain, _ = dm.transform_batch(batch, train=False)
+    masked, plain = _training_and_plain_features(dm)
     rows = (masked != plain).any(dim=3).squeeze(1)  # [B, features]: rows that were masked
     assert rows.any(), "frequency masking changed no row"
     assert rows.sum(dim=1).max() <= 6
