@@ -155,6 +155,22 @@ def test_every_recipe_config_builds_its_model_and_data(config: str, speech_comma
         torch.testing.assert_close(weights, digital.network.classifier.weight, atol=1e-5, rtol=1e-5)
 
 
+def test_fine_tuning_recipe_follows_the_digital_run(speech_commands_root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two commands of the fine-tuning recipe, as a user runs them from one folder: the
+    digital run leaves its best checkpoint where the fine-tuning config looks for it."""
+    monkeypatch.chdir(tmp_path)
+    _fit("digital_logmel40.yaml", speech_commands_root, tmp_path / "logs")
+    best = Path("runs/kws_digital_logmel40/checkpoints/best.ckpt")
+    assert best.is_file()
+    tuned_run = _fit("pcm_hwa_logmel40_finetune.yaml", speech_commands_root, tmp_path / "logs")
+    assert tuned_run.parent.name == "kws_pcm_hwa_logmel40_finetune"
+    hparams = (tuned_run / "hparams.yaml").read_text()
+    assert "init_from: runs/kws_digital_logmel40/checkpoints/best.ckpt" in hparams
+    drift = json.loads((tuned_run / "drift.json").read_text())
+    assert len(drift["runs"]) == 5 * 5  # 5 programmings x 5 drift times
+
+
 def test_fine_tuning_config_without_its_digital_checkpoint_says_so(speech_commands_root: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The config's default init_from is relative to the working folder; where no digital run
