@@ -89,14 +89,24 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
     assert "`pcm_hwa` started from the digital run's best weights and was trained 2 more epochs" in table
 
 
-def test_fine_tuning_starts_from_the_digital_checkpoint(tmp_path: Path) -> None:
-    digital = KeywordSpotter(model="dscnn", preset="digital", n_features=10)
+def _digital_checkpoint(path: Path, n_features: int) -> KeywordSpotter:
+    """Save a digital DS-CNN whose classifier weights no fresh model has; returns it."""
+    digital = KeywordSpotter(model="dscnn", preset="digital", n_features=n_features)
     torch.nn.init.normal_(digital.network.classifier.weight)
-    path = tmp_path / "digital.ckpt"
     torch.save({"state_dict": digital.state_dict()}, path)
-    tuned = KeywordSpotter(model="dscnn", preset="pcm_hwa", n_features=10, init_from=str(path))
+    return digital
+
+
+def _assert_started_from(tuned: KeywordSpotter, digital: KeywordSpotter) -> None:
     weights = digitalize(copy.deepcopy(tuned.network)).classifier.weight
     torch.testing.assert_close(weights, digital.network.classifier.weight, atol=1e-5, rtol=1e-5)
+
+
+def test_fine_tuning_starts_from_the_digital_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "digital.ckpt"
+    digital = _digital_checkpoint(path, n_features=10)
+    tuned = KeywordSpotter(model="dscnn", preset="pcm_hwa", n_features=10, init_from=str(path))
+    _assert_started_from(tuned, digital)
     with pytest.raises(FileNotFoundError, match="init_from: no checkpoint"):
         KeywordSpotter(preset="pcm_hwa", init_from=str(tmp_path / "missing.ckpt"))
     with pytest.raises(ValueError, match="holds an analog model"):
@@ -141,9 +151,7 @@ def test_every_recipe_config_builds_its_model_and_data(config: str, speech_comma
     args = ["--config", str(path), "--data.root", str(speech_commands_root)]
     fine_tuning = config.endswith("_finetune.yaml")
     if fine_tuning:
-        digital = KeywordSpotter(model="dscnn", preset="digital", n_features=40)
-        torch.nn.init.normal_(digital.network.classifier.weight)
-        torch.save({"state_dict": digital.state_dict()}, tmp_path / "digital.ckpt")
+        digital = _digital_checkpoint(tmp_path / "digital.ckpt", n_features=40)
         args += ["--model.init_from", str(tmp_path / "digital.ckpt")]
     cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False, args=args)
     assert cli.model.hparams.n_features == cli.datamodule.n_features
@@ -151,8 +159,7 @@ def test_every_recipe_config_builds_its_model_and_data(config: str, speech_comma
     x = cli.datamodule.example_input(2)
     assert cli.model(x).shape == (2, 12)
     if fine_tuning:
-        weights = digitalize(copy.deepcopy(cli.model.network)).classifier.weight
-        torch.testing.assert_close(weights, digital.network.classifier.weight, atol=1e-5, rtol=1e-5)
+        _assert_started_from(cli.model, digital)
 
 
 def test_fine_tuning_recipe_follows_the_digital_run(speech_commands_root: Path, tmp_path: Path,
@@ -178,7 +185,7 @@ def test_fine_tuning_config_without_its_digital_checkpoint_says_so(speech_comman
     from memtorch_power.kws.cli import KeywordSpottingCLI
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 
-    path = Path(__file__).parents[2] / "recipes" / "configs" / "pcm_hwa_logmel40_finetune.yaml"
+    path = REPO / "recipes" / "configs" / "pcm_hwa_logmel40_finetune.yaml"
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="init_from: no checkpoint at 'runs/kws_digital_logmel40/checkpoints/best.ckpt'"):
         KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False,
