@@ -70,6 +70,17 @@ ARRAY_ROWS = 256
 ARRAY_COLS = 256
 
 
+#: Where each training phase runs, by update mode (what the energy model prices, and what a
+#: user should know before reading a training-energy figure).
+PHASE_PLACEMENT: dict[str, str] = {
+    "digital": "forward MVMs on PCM; backward and optimizer step digital (hardware-aware training "
+               "trains digitally, only its forward runs on PCM); weights programmed once for inference",
+    "in_memory": "forward and backward MVMs on PCM; update in the array by PCM pulses",
+    "mixed_precision": "forward and backward MVMs on PCM; weight gradient computed and accumulated "
+                       "digitally (chi), whole PCM pulses applied where it crosses a device step",
+}
+
+
 @dataclass(frozen=True)
 class Preset:
     """A named, documented way of building an aihwkit ``RPUConfig``.
@@ -80,6 +91,8 @@ class Preset:
         source: publications / aihwkit classes the numbers come from.
         update: where the weight update happens (see :data:`UpdateMode`).
         factory: builds a fresh ``RPUConfig`` each call.
+        caveat: what a user must know before relying on the preset (e.g. measured accuracy
+            that is not usable), or ``""``.
     """
 
     name: str
@@ -87,6 +100,12 @@ class Preset:
     source: str
     update: UpdateMode
     factory: Callable[[], RPUConfigBase]
+    caveat: str = ""
+
+    @property
+    def phases(self) -> str:
+        """Where forward, backward and update run (:data:`PHASE_PLACEMENT`)."""
+        return PHASE_PLACEMENT[self.update]
 
     def rpu_config(self) -> RPUConfigBase:
         """A fresh aihwkit ``RPUConfig`` for this preset (never shared between layers)."""
@@ -203,6 +222,16 @@ def _pcm_hwa() -> RPUConfigBase:
     return config
 
 
+#: Why ``pcm_training`` is a reference, not a preset to train with (measured by
+#: ``benchmarks/kws_accuracy.py``, BENCHMARKS.md section ``kws_accuracy``).
+PCM_TRAINING_CAVEAT = (
+    "Reference only: does not reach usable accuracy on keyword spotting (18.8 % test after 40 "
+    "epochs on the 12-class KWS task, digital 83.5 %, chance 8.3 %; BENCHMARKS.md). Plain parallel "
+    "pulsed SGD on PCM 'is not going to be successful' (aihwkit maintainers, aihwkit issue #236): "
+    "one-sided devices, about 50 states, pulse-to-pulse noise of 60 % of a step. Train with "
+    "pcm_mixed_precision instead."
+)
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -227,6 +256,7 @@ PRESETS: dict[str, Preset] = {
             ),
             update="in_memory",
             factory=_pcm_training,
+            caveat=PCM_TRAINING_CAVEAT,
         ),
         Preset(
             name="pcm_mixed_precision",
@@ -292,6 +322,19 @@ def get_preset(spec: PresetLike) -> Preset:
         "preset must be a preset name, a memtorch_power.presets.Preset or an aihwkit RPUConfig, "
         f"got {type(spec).__name__}"
     )
+
+
+def register_preset(preset: Preset, overwrite: bool = False) -> Preset:
+    """Add ``preset`` to :data:`PRESETS` so that it can be named like the built-in ones
+    (``analogize(model, "my_preset")``, ``KeywordSpotter(preset="my_preset")``, sweeps).
+
+    Raises:
+        ValueError: if the name is taken and ``overwrite`` is False.
+    """
+    if preset.name in PRESETS and not overwrite:
+        raise ValueError(f"preset {preset.name!r} exists; pass overwrite=True to replace it")
+    PRESETS[preset.name] = preset
+    return preset
 
 
 def _update_mode_of(config: RPUConfigBase) -> UpdateMode:
@@ -375,9 +418,11 @@ def traits_of(spec: PresetLike) -> PresetTraits:
 
 
 def describe_presets() -> list[dict[str, str]]:
-    """One row per named preset: name, update mode, what it models and its source."""
+    """One row per named preset: name, update mode, where the phases run, what it models, its
+    source and its caveat."""
     return [
-        {"name": p.name, "update": p.update, "models": p.models, "source": p.source}
+        {"name": p.name, "update": p.update, "phases": p.phases, "models": p.models, "source": p.source,
+         "caveat": p.caveat}
         for p in PRESETS.values()
     ]
 
@@ -385,6 +430,7 @@ def describe_presets() -> list[dict[str, str]]:
 __all__ = [
     "ARRAY_COLS",
     "ARRAY_ROWS",
+    "PHASE_PLACEMENT",
     "PRESETS",
     "Preset",
     "PresetLike",
@@ -392,5 +438,6 @@ __all__ = [
     "UpdateMode",
     "describe_presets",
     "get_preset",
+    "register_preset",
     "traits_of",
 ]

@@ -66,6 +66,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--finetune-epochs", type=int, default=None, metavar="N",
                      help="epochs of the presets in --start-from-digital (default: --epochs)")
     energy = parser.add_argument_group("energy")
+    energy.add_argument("--target-acc", type=float, default=None, metavar="FRACTION",
+                        help="validation accuracy at which training energy is compared, as a fraction "
+                             "(0.82); default: the digital run's best minus 1 point")
     energy.add_argument("--analog", default="hermes", help="analog energy profile (default: %(default)s)")
     energy.add_argument("--digital", default="a100_fp16", help="digital baseline profile (default: %(default)s)")
     out = parser.add_argument_group("output")
@@ -77,7 +80,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 _FIELDS = {"model": "model", "features": "features", "n_features": "n_features", "freq_masks": "freq_masks",
            "epochs": "epochs", "batch_size": "batch_size",
            "limit_train_batches": "limit_train_batches", "limit_eval_batches": "limit_eval_batches",
-           "drift_repeats": "drift_repeats", "seed": "seed", "finetune_epochs": "finetune_epochs"}
+           "drift_repeats": "drift_repeats", "seed": "seed", "finetune_epochs": "finetune_epochs",
+           "target_acc": "target_acc"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.freq_masks is not None and args.freq_masks < 0:
         raise UserError(f"--freq-masks must be >= 0, got {args.freq_masks}")
+    if args.target_acc is not None and not 0.0 < args.target_acc <= 1.0:
+        raise UserError(f"--target-acc is a fraction in (0, 1] (0.82 for 82 %), got {args.target_acc}")
     for name in ("limit_train_batches", "limit_eval_batches"):
         value = getattr(args, name)
         if value is not None and value <= 0:

@@ -29,10 +29,11 @@ def run(args: argparse.Namespace) -> int:
     table = Table(title="PCM presets (memtorch_power.presets)", show_lines=True)
     for column in ("name", "update"):
         table.add_column(column, no_wrap=True)
-    for column in ("models", "source"):
+    for column in ("where the training phases run", "models", "source"):
         table.add_column(column, overflow="fold")
     for row in describe_presets():
-        table.add_row(row["name"], row["update"], row["models"], row["source"])
+        models = row["models"] + (f"\n[bold red]{row['caveat']}[/]" if row["caveat"] else "")
+        table.add_row(row["name"], row["update"], row["phases"], models, row["source"])
     out = console()
     out.print(table)
     out.print("'digital' keeps plain torch layers (the baseline in `compare`).")

@@ -23,6 +23,12 @@ from memtorch_power.energy.estimate import (
     estimate,
     programming_energy,
 )
+from memtorch_power.energy.history import (
+    EnergyToAccuracy,
+    EpochEnergy,
+    energy_to_accuracy,
+    plot_accuracy_vs_energy,
+)
 from memtorch_power.energy.mapping import TileMapping, full_tile_tops_per_watt, map_tiles
 from memtorch_power.energy.profiles import (
     AnalogProfile,
@@ -49,6 +55,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "EnergyToAccuracy",
+    "EpochEnergy",
+    "energy_to_accuracy",
+    "plot_accuracy_vs_energy",
     "AnalogProfile",
     "DigitalProfile",
     "EnergyMonitor",

@@ -120,6 +120,14 @@ class Tally:
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "Tally":
+        """The inverse of :meth:`as_dict` (missing sums are 0)."""
+        out = cls()
+        for name in cls.__slots__:
+            setattr(out, name, int(data.get(name, 0)))
+        return out
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Tally) and self.as_dict() == other.as_dict()
 
@@ -151,6 +159,34 @@ class LayerCounts:
     cells_programmed: int | None = None
     shapes: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     folded: Tally = field(default_factory=Tally)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data (ints, floats, lists): safe for ``torch.load(weights_only=True)`` and JSON."""
+        return {
+            "forward": self.forward.as_dict(),
+            "input_grad": self.input_grad.as_dict(),
+            "weight_grad": self.weight_grad.as_dict(),
+            "steps": self.steps,
+            "pulses": self.pulses,
+            "cells_programmed": self.cells_programmed,
+            "shapes": None if self.shapes is None else [list(self.shapes[0]), list(self.shapes[1])],
+            "folded": self.folded.as_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LayerCounts":
+        """The inverse of :meth:`as_dict`."""
+        shapes = data.get("shapes")
+        return cls(
+            Tally.from_dict(data["forward"]),
+            Tally.from_dict(data["input_grad"]),
+            Tally.from_dict(data["weight_grad"]),
+            int(data["steps"]),
+            data.get("pulses"),
+            data.get("cells_programmed"),
+            None if shapes is None else (tuple(shapes[0]), tuple(shapes[1])),
+            Tally.from_dict(data.get("folded", {})),
+        )
 
     def scaled(self, factor: int) -> "LayerCounts":
         """The counts of ``factor`` identical batches."""

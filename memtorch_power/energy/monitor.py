@@ -10,6 +10,18 @@ Cost per batch: the hooks (a dictionary look-up and a few integer adds per layer
 reference per conv/linear call for batch-norm folding, no tensor data read, so no GPU
 synchronisation) and one integer add per optimizer step. Only the pulse
 measurement of pulsed presets reads weights (CPU tiles; turn it off with ``measure_pulses=False``).
+
+**Energy against accuracy.** After every training epoch the monitor appends an
+:class:`~memtorch_power.energy.history.EpochEnergy` row to :attr:`EnergyMonitor.history`: the
+epoch's training energy on the analog system and on the digital baseline, the cumulative
+energies, and the validation metric (``metric``, default ``val/acc``) that epoch reached. It
+writes the log to ``{filename}_history.csv/.json`` (atomically, every epoch) and logs the
+cumulative energies. :func:`~memtorch_power.energy.history.energy_to_accuracy` reads the
+energy to reach a target accuracy off it.
+
+**Resuming.** The monitor's counts, steps and per-epoch log are part of the checkpoint
+(:meth:`EnergyMonitor.state_dict`, plain data that ``torch.load(weights_only=True)`` reads), so
+``fit --ckpt_path last.ckpt`` continues the energy curve instead of starting it again at zero.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 
 from memtorch_power.energy.build import build_report, check_placement
 from memtorch_power.energy.counting import LayerCounts, WorkloadCounter
+from memtorch_power.energy.history import EpochEnergy, history_csv
 from memtorch_power.energy.pricing import DEFAULT_PULSES_PER_WEIGHT_STEP, DigitalPlacement
 from memtorch_power.energy.profiles import (
     AnalogProfile,
@@ -34,6 +47,7 @@ from memtorch_power.energy.profiles import (
 )
 from memtorch_power.energy.report import EnergyReport
 from memtorch_power.energy.rules import first_tensor
+from memtorch_power.io import write_json, write_text
 from memtorch_power.nn.base import AnalogLayer
 
 _PULSED = ("in_memory", "mixed_precision")
@@ -43,7 +57,10 @@ class EnergyMonitor(Callback):
     """Count the real workload of a Lightning run and report its energy (J).
 
     Logs per epoch (``pl_module.log``): ``energy/train_analog_j``, ``energy/train_digital_j``
-    and the same for ``validate``. When training ends it writes ``{filename}_train.csv/.json``
+    and the same for ``validate``, and the cumulative training energies
+    ``energy/train_analog_cumulative_j`` and ``energy/train_digital_cumulative_j``. After every
+    training epoch it writes the per-epoch log :attr:`history` (energy next to the validation
+    ``metric``) to ``{filename}_history.csv/.json``. When training ends it writes ``{filename}_train.csv/.json``
     (and ``_validate``), when testing (or a stand-alone validation) ends
     ``{filename}_test.csv/.json`` (``_validate``), into ``dirpath`` or ``trainer.log_dir``.
 
@@ -55,6 +72,7 @@ class EnergyMonitor(Callback):
         log: log the per-epoch energies with ``pl_module.log``.
         measure_pulses: measure PCM pulses of pulsed presets from the weight change.
         pulses_per_weight_step: expectation used when pulses are not measured.
+        metric: the validation metric recorded next to the energy in :attr:`history`.
         digital_layers_on: where the analog system runs its layers that are not analog
             (``"periphery"``: the analog chip's digital periphery, the default; ``"baseline"``:
             the digital profile); see :func:`~memtorch_power.energy.estimate`. Validation, test
@@ -74,6 +92,7 @@ class EnergyMonitor(Callback):
         measure_pulses: bool = True,
         pulses_per_weight_step: float = DEFAULT_PULSES_PER_WEIGHT_STEP,
         digital_layers_on: DigitalPlacement = "periphery",
+        metric: str = "val/acc",
     ) -> None:
         self.digital_layers_on = check_placement(digital_layers_on, "EnergyMonitor")
         self.analog = get_analog_profile(analog)
@@ -83,6 +102,8 @@ class EnergyMonitor(Callback):
         self.log_energy = log
         self.measure_pulses = measure_pulses
         self.pulses_per_weight_step = pulses_per_weight_step
+        self.metric = metric
+        self.history: list[EpochEnergy] = []
         self.counter: WorkloadCounter | None = None
         self.steps: dict[str, int] = {}
         self.batches: dict[str, int] = {}
@@ -92,6 +113,9 @@ class EnergyMonitor(Callback):
         self._epoch_start: dict[str, tuple[dict[str, LayerCounts], int, int]] = {}
         self._pulsed: list[tuple[str, AnalogLayer, float]] = []
         self._before: dict[str, list[torch.Tensor]] = {}
+        self._pending: dict[str, Any] | None = None
+        self._epoch_energy: tuple[float, float] | None = None
+        self._validated = False
 
     # -- public -----------------------------------------------------------------------------------
     def report(self, phase: str = "train") -> EnergyReport:
@@ -110,6 +134,38 @@ class EnergyMonitor(Callback):
         """Phases in which something was counted."""
         return [] if self.counter is None else list(self.counter.counts)
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything counted so far and the per-epoch log, as plain data (saved in checkpoints)."""
+        counts = {} if self.counter is None else self.counter.counts
+        return {
+            "counts": {phase: {name: c.as_dict() for name, c in table.items()} for phase, table in counts.items()},
+            "steps": dict(self.steps),
+            "batches": dict(self.batches),
+            "batch_size": dict(self.batch_size),
+            "history": [row.as_dict() for row in self.history],
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict` when the next ``fit`` starts (a resumed run keeps
+        counting from there). Lightning also restores callbacks when ``test``/``validate`` load a
+        checkpoint; that state is ignored, so a test after fit keeps what fit counted."""
+        self._pending = dict(state_dict)
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self._pending is not None:
+            self._apply(self._pending)
+            self._pending = None
+
+    def _apply(self, state_dict: dict[str, Any]) -> None:
+        counts = {phase: {name: LayerCounts.from_dict(c) for name, c in table.items()}
+                  for phase, table in state_dict.get("counts", {}).items()}
+        self.steps = dict(state_dict.get("steps", {}))
+        self.batches = dict(state_dict.get("batches", {}))
+        self.batch_size = dict(state_dict.get("batch_size", {}))
+        self.history = [EpochEnergy.from_dict(row) for row in state_dict.get("history", [])]
+        assert self.counter is not None  # fit has run setup()
+        self.counter.counts = counts
+
     # -- Lightning hooks --------------------------------------------------------------------------
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         counter = WorkloadCounter(pl_module)
@@ -127,6 +183,7 @@ class EnergyMonitor(Callback):
         ]
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self._pending = None
         if self.counter is not None:
             self.counter.remove()  # the counts stay readable through report()
 
@@ -135,6 +192,7 @@ class EnergyMonitor(Callback):
         self.counter.refresh_trainable(pl_module)
         self._enter("train")
         self._mark_epoch("train")
+        self._validated = False
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
                              batch_idx: int) -> None:
@@ -153,6 +211,28 @@ class EnergyMonitor(Callback):
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._log_epoch("train", pl_module)
+        if self._epoch_energy is None:
+            return
+        analog_j, digital_j = self._epoch_energy
+        value = trainer.callback_metrics.get(self.metric) if self._validated else None
+        accuracy = None if value is None else float(value)
+        previous = self.history[-1] if self.history else None
+        analog_before = previous.cumulative_analog_j or 0.0 if previous is not None else 0.0
+        digital_before = previous.cumulative_digital_j if previous is not None else 0.0
+        row = EpochEnergy(
+            epoch=trainer.current_epoch,
+            step=self.steps.get("train", 0),
+            analog_j=analog_j,
+            digital_j=digital_j,
+            cumulative_analog_j=analog_before + analog_j,
+            cumulative_digital_j=digital_before + digital_j,
+            accuracy=accuracy,
+        )
+        self.history.append(row)
+        if self.log_energy:
+            pl_module.log("energy/train_analog_cumulative_j", row.cumulative_analog_j, on_step=False, on_epoch=True)
+            pl_module.log("energy/train_digital_cumulative_j", row.cumulative_digital_j, on_step=False, on_epoch=True)
+        self._write_history(trainer)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.counter is not None:
@@ -179,6 +259,7 @@ class EnergyMonitor(Callback):
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking:
             self._log_epoch("validate", pl_module)
+            self._validated = True
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._resume is not None:
@@ -254,7 +335,12 @@ class EnergyMonitor(Callback):
         )
 
     def _log_epoch(self, phase: str, pl_module: pl.LightningModule) -> None:
-        if not self.log_energy or self.counter is None or phase not in self._epoch_start:
+        """Price this epoch of ``phase``; log it, and keep the training energies for :attr:`history`."""
+        if phase == "train":
+            self._epoch_energy = None
+        if self.counter is None or phase not in self._epoch_start:
+            return
+        if not self.log_energy and phase != "train":
             return
         start, steps0, batches0 = self._epoch_start[phase]
         now = self.counter.counts.get(phase, {})
@@ -262,6 +348,10 @@ class EnergyMonitor(Callback):
         steps = self.steps.get(phase, 0) - steps0
         report = self._build(phase, self._with_steps(phase, delta, steps),
                              self.batches.get(phase, 0) - batches0)
+        if phase == "train":
+            self._epoch_energy = (report.analog_j(), report.digital_j())
+        if not self.log_energy:
+            return
         pl_module.log(f"energy/{phase}_analog_j", report.analog_j(), on_step=False, on_epoch=True)
         pl_module.log(f"energy/{phase}_digital_j", report.digital_j(), on_step=False, on_epoch=True)
 
@@ -279,8 +369,20 @@ class EnergyMonitor(Callback):
                             batches, self.batch_size.get(phase), self.pulses_per_weight_step,
                             self.digital_layers_on)
 
+    def _folder(self, trainer: pl.Trainer) -> Path:
+        return self.dirpath if self.dirpath is not None else Path(trainer.log_dir or ".")
+
+    def _write_history(self, trainer: pl.Trainer) -> None:
+        if not trainer.is_global_zero:
+            return
+        folder = self._folder(trainer)
+        rows = [row.as_dict() for row in self.history]
+        write_text(folder / f"{self.filename}_history.csv", history_csv(self.history))
+        write_json(folder / f"{self.filename}_history.json",
+                   {"metric": self.metric, "analog": self.analog.name, "digital": self.digital.name, "epochs": rows})
+
     def _write(self, trainer: pl.Trainer, phases: tuple[str, ...]) -> None:
-        folder = self.dirpath if self.dirpath is not None else Path(trainer.log_dir or ".")
+        folder = self._folder(trainer)
         if not trainer.is_global_zero:
             return
         for phase in phases:

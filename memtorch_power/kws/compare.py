@@ -2,8 +2,11 @@
 
 One table: test accuracy (and after drift), training energy and energy per inference
 (analog profile against the digital baseline), wall time, training throughput, parameters,
-MACs. Every number is measured in the run or computed by :mod:`memtorch_power.energy`
-from the workload counted during the run.
+MACs. A second table puts the training energy next to the accuracy it bought: the energy each
+preset needed to reach a target validation accuracy (default: the digital run's best minus 1
+point), or "not reached", never a saving for a run that did not get there. Every number is
+measured in the run or computed by :mod:`memtorch_power.energy` from the workload counted
+during the run.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
-from memtorch_power.energy import EnergyMonitor, energy_per_inference, estimate
+from memtorch_power.energy import EnergyMonitor, energy_per_inference, energy_to_accuracy, estimate
+from memtorch_power.energy.history import EpochEnergy, accumulate
 from memtorch_power.checkpoint_io import AtomicCheckpointIO
 from memtorch_power.io import save_figure, write_json, write_text
 from memtorch_power.kws.datamodule import SpeechCommandsDataModule
@@ -95,6 +99,8 @@ class ComparisonConfig:
             14, 5282, 2023); needs ``"digital"`` earlier in ``presets``. Their rows count only
             their own epochs and energy, not the digital pre-training's.
         finetune_epochs: epochs of the presets in ``start_from_digital`` (None: ``epochs``).
+        target_acc: validation accuracy (fraction) at which training energy is compared;
+            None: the digital run's best validation accuracy minus :data:`TARGET_MARGIN`.
     """
 
     root: str
@@ -118,8 +124,11 @@ class ComparisonConfig:
     training: dict[str, dict[str, Any]] = field(default_factory=dict)
     start_from_digital: list[str] = field(default_factory=list)
     finetune_epochs: int | None = None
+    target_acc: float | None = None
 
     def __post_init__(self) -> None:
+        if self.target_acc is not None and not 0.0 < self.target_acc <= 1.0:
+            raise ValueError(f"target_acc must be a fraction in (0, 1] (0.82 for 82 %), got {self.target_acc}")
         for preset in self.presets:
             if preset != DIGITAL:
                 get_preset(preset)  # unknown names fail before any training
@@ -136,6 +145,32 @@ class ComparisonConfig:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.features not in ("mfcc", "logmel"):
             raise ValueError(f"features must be 'mfcc' or 'logmel', got {self.features!r}")
+
+
+#: Default energy-to-accuracy target: the digital run's best validation accuracy minus this
+#: (a fraction: 0.01 = 1 point).
+TARGET_MARGIN = 0.01
+
+
+class _EpochSteps(L.Callback):
+    """Records, per training epoch, the optimizer steps so far and the validation accuracy
+    (for runs without an :class:`EnergyMonitor`: the digital model)."""
+
+    def __init__(self, metric: str = "val/acc") -> None:
+        self.metric = metric
+        self.epochs: list[tuple[int, int, float | None]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.metric)
+        self.epochs.append((trainer.current_epoch, trainer.global_step, None if value is None else float(value)))
+
+
+def _digital_history(epochs: list[tuple[int, int, float | None]], joules_per_step: float) -> list[EpochEnergy]:
+    """Per-epoch log of a digital run: each epoch's optimizer steps priced at the baseline's
+    energy per training step (J)."""
+    steps_before = [0] + [step for _, step, _ in epochs[:-1]]
+    return accumulate((epoch, step, None, (step - before) * joules_per_step, accuracy)
+                      for (epoch, step, accuracy), before in zip(epochs, steps_before))
 
 
 def _baseline_view(module: KeywordSpotter) -> torch.nn.Module:
@@ -169,10 +204,12 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     throughput = TrainingThroughput()
     drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder))
     checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best")
+    epoch_steps = _EpochSteps()
     callbacks: list[L.Callback] = [
         checkpoint,
         throughput,
         drift_report,
+        epoch_steps,
     ]
     monitor = None
     if module.is_analog:
@@ -201,11 +238,13 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     if monitor is not None:
         train_report = monitor.report("train")
         train_analog_j, train_digital_j = train_report.analog_j(), train_report.digital_j()
+        history = monitor.history
     else:  # digital run: the same counted steps, priced on the digital baseline
         train_analog_j = float("nan")
-        steps = max(1, trainer.global_step)
-        train_digital_j = estimate(baseline, example, config.analog_profile, config.digital_profile,
-                                   training=True, batches=steps).digital_j()
+        per_step = estimate(baseline, example, config.analog_profile, config.digital_profile,
+                            training=True, batches=1).digital_j()
+        history = _digital_history(epoch_steps.epochs, per_step)
+        train_digital_j = history[-1].cumulative_digital_j if history else 0.0
     inference = energy_per_inference(
         copy.deepcopy(module.network).cpu() if module.is_analog else baseline,
         datamodule.example_input(1), config.analog_profile, config.digital_profile,
@@ -215,6 +254,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     row: dict[str, Any] = {
         "preset": preset,
         "test_acc": tested["test/acc"],
+        "best_val_acc": _score(checkpoint.best_model_score),
         "train_energy_analog_j": train_analog_j,
         "train_energy_digital_j": train_digital_j,
         "inference_energy_analog_j": inference.analog_j if module.is_analog else float("nan"),
@@ -228,12 +268,19 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         "epochs": epochs,
         "started_from": "digital" if init_from is not None else "scratch",
         "checkpoint": checkpoint.best_model_path,
+        "phases": "all digital" if preset == DIGITAL else get_preset(preset).phases,
+        "caveat": "" if preset == DIGITAL else get_preset(preset).caveat,
+        "history": [row.as_dict() for row in history],
     }
     if drift_report.summary:
         for entry in drift_report.summary:
             row[f"acc_after_{entry['time'].replace(' ', '_')}"] = entry["accuracy_mean"]
     write_json(folder / "result.json", row)
     return row
+
+
+def _score(value: torch.Tensor | float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def compare(config: ComparisonConfig) -> list[dict[str, Any]]:
@@ -249,21 +296,57 @@ def compare(config: ComparisonConfig) -> list[dict[str, Any]]:
         if preset in config.start_from_digital:
             init_from = next(r["checkpoint"] for r in rows if r["preset"] == DIGITAL)
         rows.append(run_preset(preset, config, datamodule, init_from=init_from))
+    add_energy_to_accuracy(rows, config.target_acc)
     write_report(rows, config)
     return rows
+
+
+def target_accuracy(rows: list[dict[str, Any]], target_acc: float | None = None) -> float | None:
+    """The accuracy at which training energy is compared: ``target_acc`` if given, else the
+    digital row's best validation accuracy minus :data:`TARGET_MARGIN`; None without either."""
+    if target_acc is not None:
+        return target_acc
+    digital = next((r for r in rows if r["preset"] == DIGITAL and r.get("best_val_acc") is not None), None)
+    return None if digital is None else max(1e-6, digital["best_val_acc"] - TARGET_MARGIN)
+
+
+def add_energy_to_accuracy(rows: list[dict[str, Any]], target_acc: float | None = None) -> float | None:
+    """Add to each row the training energy it needed to reach the target validation accuracy.
+
+    Adds ``target_acc``, ``target_reached``, ``target_epoch``, ``energy_to_target_j`` (on the
+    system the preset models: the PCM system for PCM presets, the digital baseline for the
+    digital run), ``energy_to_target_digital_j`` (the same workload on the digital baseline)
+    and ``test_acc_per_j`` (final test accuracy per joule of training). Returns the target.
+    """
+    target = target_accuracy(rows, target_acc)
+    for row in rows:
+        history = [EpochEnergy.from_dict(r) for r in row.get("history", [])]
+        system_j = row["train_energy_digital_j"] if row["preset"] == DIGITAL else row["train_energy_analog_j"]
+        row["test_acc_per_j"] = row["test_acc"] / system_j if system_j else float("nan")
+        row["target_acc"] = target
+        if target is None or not history:
+            row.update(target_reached=None, target_epoch=None, energy_to_target_j=None, energy_to_target_digital_j=None)
+            continue
+        reached = energy_to_accuracy(history, target)
+        row["target_reached"] = reached.reached
+        row["target_epoch"] = reached.epoch
+        row["energy_to_target_j"] = reached.digital_j if row["preset"] == DIGITAL else reached.analog_j
+        row["energy_to_target_digital_j"] = reached.digital_j
+    return target
 
 
 def write_report(rows: list[dict[str, Any]], config: ComparisonConfig) -> None:
     """Write the comparison table and plots (atomically) into ``config.output_dir``."""
     import pandas as pd
 
-    from memtorch_power.kws.compare_report import comparison_markdown, plot_comparison
+    from memtorch_power.kws.compare_report import comparison_markdown, plot_accuracy_energy, plot_comparison
 
     folder = Path(config.output_dir)
     frame = pd.DataFrame(rows)
-    write_text(folder / "comparison.csv", frame.to_csv(index=False))
+    write_text(folder / "comparison.csv", frame.drop(columns=["history"], errors="ignore").to_csv(index=False))
     write_json(folder / "comparison.json", {"config": asdict(config), "rows": rows,
                                             "mlperf_tiny_best_kws_j": MLPERF_TINY_BEST_KWS_J})
     write_text(folder / "comparison.md", comparison_markdown(rows, config) + "\n")
     figure = plot_comparison(rows)
     save_figure(figure, folder / "comparison.png")
+    save_figure(plot_accuracy_energy(rows), folder / "accuracy_vs_training_energy.png")

@@ -6,14 +6,8 @@ import math
 from typing import Any
 
 
-def _fmt_j(value: float) -> str:
-    """Energy with an SI prefix (J)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    for factor, unit in ((1, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"), (1e-12, "pJ")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g} {unit}"
-    return f"{value:.3g} J"
+from memtorch_power.energy.history import EpochEnergy, format_joules as _fmt_j
+from memtorch_power.energy.history import plot_accuracy_vs_energy
 
 
 def _pct(value: Any) -> str:
@@ -61,6 +55,9 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
             f"fine-tuning); its training energy and wall time count only those epochs."
             for r in finetuned
         ]
+    caveats = [r for r in rows if r.get("caveat")]
+    lines += [""] + [f"`{r['preset']}`: {r['caveat']}" for r in caveats] if caveats else []
+    lines += ["", energy_to_accuracy_markdown(rows)]
     lines += [
         "",
         f"For scale: the best measured keyword-spotting inference in MLPerf Tiny (Syntiant NDP9120) "
@@ -76,6 +73,51 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
         "energies come from the estimator applied to the same network and number of steps.",
     ]
     return "\n".join(lines)
+
+
+def energy_to_accuracy_markdown(rows: list[dict[str, Any]]) -> str:
+    """The training energy each preset spent to reach the target validation accuracy."""
+    target = next((r.get("target_acc") for r in rows if r.get("target_acc") is not None), None)
+    if target is None:
+        return ("## Training energy at equal accuracy\n\nNo target accuracy: run the digital preset "
+                "too, or give one (`--target-acc`).")
+    lines = [
+        "## Training energy at equal accuracy",
+        "",
+        f"Target: {100 * target:.2f} % validation accuracy"
+        + (" (the digital run's best minus 1 point)." if any(r["preset"] == "digital" for r in rows) else "."),
+        "A run that never reached it gets no energy figure: a cheap run that does not learn saves nothing.",
+        "",
+        "| preset | where training runs | best val acc | reached at epoch | training energy to target | "
+        "same workload on digital baseline | total training energy | test acc per J |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        system_j = r["train_energy_digital_j"] if r["preset"] == "digital" else r["train_energy_analog_j"]
+        reached = r.get("target_reached")
+        epoch = "not reached" if reached is False else ("n/a" if reached is None else str(r["target_epoch"]))
+        to_target = "not reached" if reached is False else _fmt_j(r.get("energy_to_target_j"))
+        baseline = "not reached" if reached is False else _fmt_j(r.get("energy_to_target_digital_j"))
+        per_j = r.get("test_acc_per_j")
+        per_j_text = "n/a" if per_j is None or math.isnan(per_j) else f"{100 * per_j:.3g} %/J"
+        lines.append(
+            f"| {r['preset']} | {r.get('phases', '')} | {_pct(r.get('best_val_acc'))} | {epoch} | {to_target} | "
+            f"{baseline} | {_fmt_j(system_j)} | {per_j_text} |"
+        )
+    lines += [
+        "",
+        "Energies are cumulative over the training epochs up to the first one whose validation "
+        "accuracy reached the target: on the PCM system for PCM presets, on the digital baseline for "
+        "`digital`. `test acc per J` is the final test accuracy over the whole run's training energy.",
+    ]
+    return "\n".join(lines)
+
+
+def plot_accuracy_energy(rows: list[dict[str, Any]]) -> Any:
+    """Validation accuracy against cumulative training energy (log x), one line per preset."""
+    runs = {r["preset"]: [EpochEnergy.from_dict(e) for e in r.get("history", [])] for r in rows}
+    target = next((r.get("target_acc") for r in rows if r.get("target_acc") is not None), None)
+    return plot_accuracy_vs_energy(runs, target=target)
 
 
 def plot_comparison(rows: list[dict[str, Any]]) -> Any:
