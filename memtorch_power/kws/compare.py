@@ -254,6 +254,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     row: dict[str, Any] = {
         "preset": preset,
         "test_acc": tested["test/acc"],
+        "test_clips": int(module.test_confusion.compute().sum()),
         "best_val_acc": _score(checkpoint.best_model_score),
         "train_energy_analog_j": train_analog_j,
         "train_energy_digital_j": train_digital_j,

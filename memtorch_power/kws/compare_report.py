@@ -14,6 +14,29 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.2f} %"
 
 
+def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval (fractions) of an accuracy measured on ``n`` clips."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _acc_with_interval(row: dict[str, Any]) -> str:
+    """``83.47 % [80.5, 86.1]`` (95 % Wilson interval over the test clips)."""
+    n = row.get("test_clips")
+    if not n:
+        return _pct(row["test_acc"])
+    low, high = wilson_interval(row["test_acc"], n)
+    return f"{_pct(row['test_acc'])} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def _clips(rows: list[dict[str, Any]]) -> str:
+    counts = sorted({r.get("test_clips") for r in rows if r.get("test_clips")})
+    return " / ".join(f"{n:,}" for n in counts) or "an unknown number of"
+
+
 def _masks(count: int) -> str:
     return f" with {count} frequency mask{'s' if count != 1 else ''}" if count else ""
 
@@ -40,7 +63,7 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
         if digital and r is not digital and digital["train_clips_per_s"] and r["train_clips_per_s"]:
             speed = f"{digital['train_clips_per_s'] / r['train_clips_per_s']:.1f}x slower"
         lines.append(
-            f"| {r['preset']} | {r['update']} | {_pct(r['test_acc'])} | {_pct(r.get('acc_after_1_s'))} | "
+            f"| {r['preset']} | {r['update']} | {_acc_with_interval(r)} | {_pct(r.get('acc_after_1_s'))} | "
             f"{_pct(r.get('acc_after_1_day'))} | "
             f"{_pct(r.get('acc_after_1_year'))} | {_fmt_j(r['train_energy_analog_j'])} | "
             f"{_fmt_j(r['train_energy_digital_j'])} | {_fmt_j(r['inference_energy_analog_j'])} | "
@@ -63,7 +86,8 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
         f"For scale: the best measured keyword-spotting inference in MLPerf Tiny (Syntiant NDP9120) "
         f"used about {_fmt_j(MLPERF_TINY_BEST_KWS_J)} per inference, for a whole system.",
         "",
-        "`test acc` is the trained network's accuracy (for `pcm_hwa`: the hardware-aware forward "
+        f"`test acc` is measured on {_clips(rows)} test clips, with its 95 % Wilson interval in brackets: "
+        "differences inside the interval are noise. It is the trained network's accuracy (for `pcm_hwa`: the hardware-aware forward "
         "without programming noise); the drift columns program the weights onto PCM (programming "
         "noise, read noise, drift, global drift compensation) and average the test accuracy over "
         "repeated programmings.",

@@ -119,6 +119,13 @@ def test_presets_lists_every_preset(capsys: pytest.CaptureFixture[str]) -> None:
     for name in PRESETS:
         assert name in out
     assert "digital" in out and "Rasch" in out  # a source
+    assert "where the training phases run" in out and "Reference only" in out and "#236" in out
+    from memtorch_power.presets import describe_presets
+
+    rows = {row["name"]: row for row in describe_presets()}
+    assert "backward and optimizer step digital" in rows["pcm_hwa"]["phases"]
+    assert "update in the array by PCM pulses" in rows["pcm_training"]["phases"]
+    assert "does not reach usable accuracy" in rows["pcm_training"]["caveat"] and not rows["pcm_hwa"]["caveat"]
 
 
 def test_profiles_lists_both_kinds_with_figures_and_sources(capsys: pytest.CaptureFixture[str]) -> None:
@@ -209,6 +216,7 @@ def test_missing_default_data_root_names_the_environment_variable(
     (["compare", "--analog", "a100_fp16"], ("unknown analog profile 'a100_fp16'", "hermes, ibm14nm")),
     (["compare", "--drift-times", "1 week"], ("unknown drift time(s) '1 week'", "'1 day'")),
     (["compare", "--epochs", "0"], ("--epochs must be >= 1",)),
+    (["compare", "--target-acc", "85"], ("--target-acc is a fraction in (0, 1]",)),
     (["compare", "--finetune-epochs", "0"], ("--finetune-epochs must be >= 1",)),
     (["compare", "--freq-masks", "-1"], ("--freq-masks must be >= 0",)),
     (["compare", "--presets", "pcm_hwa", "digital", "--start-from-digital", "pcm_hwa"],

@@ -87,6 +87,28 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
     assert "after programming (1 s)" in table
     assert f"{100 * analog['acc_after_1_s']:.2f} %" in hwa_line  # the 1 s column holds the measured value
     assert "`pcm_hwa` started from the digital run's best weights and was trained 2 more epochs" in table
+    # training energy next to accuracy: one history row per epoch, energy to the digital best - 1 point
+    assert [len(r["history"]) for r in rows] == [1, 2]
+    assert digital["history"][0]["analog_j"] is None
+    assert digital["history"][-1]["cumulative_digital_j"] == pytest.approx(digital["train_energy_digital_j"])
+    assert analog["history"][-1]["cumulative_analog_j"] == pytest.approx(analog["train_energy_analog_j"])
+    assert digital["target_acc"] == pytest.approx(max(1e-6, digital["best_val_acc"] - 0.01))
+    for row in rows:
+        if row["target_reached"]:
+            epoch = row["target_epoch"]
+            assert row["history"][epoch]["accuracy"] >= row["target_acc"]
+            assert all(h["accuracy"] < row["target_acc"] for h in row["history"][:epoch])
+        else:
+            assert row["energy_to_target_j"] is None
+    assert "## Training energy at equal accuracy" in table
+    assert "forward MVMs on PCM; backward and optimizer step digital" in table
+    assert (tmp_path / "compare" / "accuracy_vs_training_energy.png").stat().st_size > 0
+    assert rows[0]["test_clips"] > 0 and f"on {rows[0]['test_clips']:,} test clips" in table
+
+
+def test_comparison_target_accuracy_is_a_fraction() -> None:
+    with pytest.raises(ValueError, match="target_acc must be a fraction"):
+        ComparisonConfig(root=".", target_acc=82.5)
 
 
 def _digital_checkpoint(path: Path, n_features: int) -> KeywordSpotter:
