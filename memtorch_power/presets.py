@@ -48,12 +48,17 @@ from aihwkit.simulator.parameters.enums import (
     WeightRemapType,
 )
 from aihwkit.simulator.parameters.pre_post import InputRangeParameter, PrePostProcessingParameter
+from aihwkit.simulator.configs import UnitCellRPUConfig
+from aihwkit.simulator.configs.compounds import TransferCompound
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset, PCMPreset
+from aihwkit.simulator.presets.compounds import PCMPresetUnitCell
+from aihwkit.simulator.presets.devices import CapacitorPresetDevice
+from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdateParameters
 from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile
 
-from memtorch_power.tiles import PicklableTorchInferenceTile
+from memtorch_power.tiles import PicklableTorchInferenceTile, TransferAnalogTile
 
-UpdateMode = Literal["digital", "in_memory", "mixed_precision"]
+UpdateMode = Literal["digital", "in_memory", "mixed_precision", "transfer"]
 """Where the weight update of a preset happens.
 
 * ``digital``: gradients and weights live in digital memory; the array only runs MVMs
@@ -61,7 +66,12 @@ UpdateMode = Literal["digital", "in_memory", "mixed_precision"]
 * ``in_memory``: the outer-product update is applied in the array by PCM pulses.
 * ``mixed_precision``: the gradient is accumulated digitally (``chi``) and the array is
   programmed with integer numbers of PCM pulses when the accumulator crosses ``dw_min``.
+* ``transfer``: the outer-product update is applied by pulses to a fast array, whose columns
+  are periodically read and added to the PCM array by pulses (Tiki-Taka).
 """
+
+#: Update modes whose weights change by pulses in an array during training.
+PULSED_UPDATES: tuple[str, ...] = ("in_memory", "mixed_precision", "transfer")
 
 #: Physical array size used by every PCM preset: 256 x 256 as on IBM's HERMES core
 #: (Le Gallo et al., Nature Electronics 6, 680-693, 2023). aihwkit splits larger matrices
@@ -78,6 +88,8 @@ PHASE_PLACEMENT: dict[str, str] = {
     "in_memory": "forward and backward MVMs on PCM; update in the array by PCM pulses",
     "mixed_precision": "forward and backward MVMs on PCM; weight gradient computed and accumulated "
                        "digitally (chi), whole PCM pulses applied where it crosses a device step",
+    "transfer": "forward and backward MVMs on the PCM array; update by pulses on a fast array whose "
+                "columns are periodically read and added to the PCM array by pulses (all in the arrays)",
 }
 
 
@@ -171,6 +183,52 @@ def _pcm_mixed_precision() -> RPUConfigBase:
     return config
 
 
+def pcm_tiki_taka_config(
+    fast_lr: float = 1.0,
+    transfer_every: float = 1.0,
+    n_reads_per_transfer: int = 1,
+    units_in_mbatch: bool = True,
+) -> UnitCellRPUConfig:
+    """Tiki-Taka with a volatile fast weight and PCM as the long-term store.
+
+    The gradient is applied by stochastic pulse coincidences to a fast array of capacitor-like
+    devices (aihwkit ``CapacitorPresetDevice``: symmetric, about 400 states, volatile, as the
+    3T1C cell of Ambrogio et al., Nature 558, 60, 2018); every ``transfer_every`` mini-batches
+    (``units_in_mbatch``; else mat-vecs) ``n_reads_per_transfer`` of its columns are read with
+    one-hot inputs and added to the slow array, a PCM pair per weight with refresh (aihwkit
+    ``PCMPresetUnitCell``, Nandakumar et al. 2020), by pulsed updates (Tiki-Taka, Gokmen &
+    Haensch, Frontiers in Neuroscience 14, 103, 2020). Forward and backward read the PCM array
+    (``gamma = 0``). 7-bit DAC, 9-bit ADC and output noise as the other pulsed presets.
+
+    Args:
+        fast_lr: learning rate of the pulsed update onto the fast array (kept constant; the
+            optimizer's tile learning rate then scales the transfer).
+        transfer_every: mini-batches (or mat-vecs) between transfers.
+        n_reads_per_transfer: fast-array columns read and transferred per transfer.
+        units_in_mbatch: count ``transfer_every`` in mini-batches (True) or mat-vecs.
+    """
+    config = UnitCellRPUConfig(
+        device=TransferCompound(
+            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
+            gamma=0.0,
+            fast_lr=fast_lr,
+            transfer_every=transfer_every,
+            n_reads_per_transfer=n_reads_per_transfer,
+            units_in_mbatch=units_in_mbatch,
+            scale_transfer_lr=True,
+            transfer_lr=1.0,
+            transfer_forward=PresetIOParameters(),
+            transfer_update=PresetUpdateParameters(),
+        )
+    )
+    config.forward = PresetIOParameters()
+    config.backward = PresetIOParameters()
+    config.update = PresetUpdateParameters()
+    config.mapping = _pulsed_mapping()
+    config.tile_class = TransferAnalogTile  # saves without the extra state aihwkit 1.1.0 cannot dump
+    return config
+
+
 def _pcm_hwa() -> RPUConfigBase:
     # Settings follow aihwkit's StandardHWATrainingPreset (Rasch et al., Nature Communications
     # 14, 5282, 2023), restricted to what the pure-PyTorch tile simulates (no IR drop, no
@@ -259,6 +317,21 @@ PRESETS: dict[str, Preset] = {
             caveat=PCM_TRAINING_CAVEAT,
         ),
         Preset(
+            name="pcm_tiki_taka",
+            models=(
+                "In-array training with a volatile fast weight: SGD pulses on a capacitor-like fast "
+                "array, periodic column transfers to a PCM pair per weight (long-term store, with "
+                "refresh) that forward and backward read; 7-bit DAC, 9-bit ADC."
+            ),
+            source=(
+                "aihwkit TransferCompound (Tiki-Taka: Gokmen & Haensch, Frontiers in Neuroscience 14, "
+                "103, 2020) over CapacitorPresetDevice and PCMPresetUnitCell; PCM + volatile fast "
+                "weight as in Ambrogio et al., Nature 558, 60 (2018)"
+            ),
+            update="transfer",
+            factory=pcm_tiki_taka_config,
+        ),
+        Preset(
             name="pcm_mixed_precision",
             models=(
                 "Mixed-precision training: gradients accumulated in a digital matrix (chi), "
@@ -338,6 +411,8 @@ def register_preset(preset: Preset, overwrite: bool = False) -> Preset:
 
 
 def _update_mode_of(config: RPUConfigBase) -> UpdateMode:
+    if isinstance(getattr(config, "device", None), TransferCompound):
+        return "transfer"
     if isinstance(config, InferenceRPUConfig):
         return "digital"
     if isinstance(config, DigitalRankUpdateRPUConfig):
@@ -360,6 +435,9 @@ class PresetTraits:
         w_max: largest weight a device pair represents, in the same units.
         update_bl: maximum pulse-train length of one stochastic update (pulsed presets).
         devices_per_weight: PCM devices holding one weight (2 for a differential pair).
+        transfer_every: ``transfer`` presets: mini-batches (or mat-vecs) between transfers.
+        transfer_reads: ``transfer`` presets: fast-array columns read per transfer.
+        transfer_in_mbatch: whether ``transfer_every`` counts mini-batches (else mat-vecs).
     """
 
     update: UpdateMode
@@ -371,6 +449,9 @@ class PresetTraits:
     w_max: float | None
     update_bl: int | None
     devices_per_weight: int
+    transfer_every: float | None = None
+    transfer_reads: int | None = None
+    transfer_in_mbatch: bool = True
 
 
 def _bits(resolution: float) -> float | None:
@@ -395,6 +476,12 @@ def traits_of(spec: PresetLike) -> PresetTraits:
     inner = getattr(device, "device", None)  # MixedPrecisionCompound wraps the unit cell
     cell = inner if inner is not None else device
     unit_devices = getattr(cell, "unit_cell_devices", None)
+    transfer: dict = {}
+    if isinstance(device, TransferCompound):  # fast array first, slow (PCM) store second
+        transfer = dict(transfer_every=float(device.transfer_every), transfer_reads=int(device.n_reads_per_transfer),
+                        transfer_in_mbatch=bool(device.units_in_mbatch))
+        slow = unit_devices[-1]
+        unit_devices = getattr(slow, "unit_cell_devices", None) or [slow]
     if preset.update != "digital" and unit_devices:
         dw_min = float(unit_devices[0].dw_min)
         w_max = float(unit_devices[0].w_max)
@@ -402,7 +489,7 @@ def traits_of(spec: PresetLike) -> PresetTraits:
     elif preset.update != "digital" and hasattr(cell, "dw_min"):
         dw_min = float(cell.dw_min)
         w_max = float(getattr(cell, "w_max", 1.0))
-    if preset.update == "in_memory":
+    if preset.update in ("in_memory", "transfer"):
         update_bl = int(getattr(config.update, "desired_bl", 31))
     return PresetTraits(
         update=preset.update,
@@ -414,6 +501,7 @@ def traits_of(spec: PresetLike) -> PresetTraits:
         w_max=w_max,
         update_bl=update_bl,
         devices_per_weight=devices,
+        **transfer,
     )
 
 
@@ -431,6 +519,7 @@ __all__ = [
     "ARRAY_COLS",
     "ARRAY_ROWS",
     "PHASE_PLACEMENT",
+    "PULSED_UPDATES",
     "PRESETS",
     "Preset",
     "PresetLike",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aihwkit.simulator.tiles.analog import AnalogTile
 from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile
 from torch import Tensor
 
@@ -48,3 +49,42 @@ class PicklableTorchInferenceTile(TorchInferenceTile):
         compensation = getattr(self, "_compensation", None)
         if compensation is not None and self.tile.weight.requires_grad:
             self._backward_hook_handle = self.tile.register_weight_hook(compensation)
+
+
+class _WithoutExtraState:
+    """Stands in for a C++ tile while its state is saved: everything forwards to the tile,
+    except ``dump_extra``, which reports no extra state."""
+
+    def __init__(self, tile: Any) -> None:
+        self._tile = tile
+
+    def dump_extra(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tile, name)
+
+
+class TransferAnalogTile(AnalogTile):
+    """``AnalogTile`` for transfer compounds whose unit cells hold one-sided PCM pairs.
+
+    aihwkit 1.1.0 cannot dump the *extra* state (counters of the transfer schedule and the
+    refresh) of a ``TransferCompound`` over a ``OneSidedUnitCell``: its C++ state map meets the
+    key ``1.num_states`` twice and raises, so neither ``state_dict()`` nor ``torch.save`` work.
+    This tile saves everything else (weights, every hidden device weight and parameter,
+    learning rate); a loaded tile restarts the transfer and refresh counters, which only
+    decide which column is transferred next.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        try:
+            return super().__getstate__()
+        except RuntimeError as error:
+            if "already exists in state map" not in str(error):
+                raise
+        tile = self.tile
+        self.tile = _WithoutExtraState(tile)
+        try:
+            return super().__getstate__()
+        finally:
+            self.tile = tile

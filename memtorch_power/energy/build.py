@@ -8,7 +8,7 @@ from memtorch_power.energy.counting import LayerCounts, LayerInfo
 from memtorch_power.energy.pricing import DIGITAL_PLACEMENTS, layer_energy, programming_energy_pj
 from memtorch_power.energy.profiles import AnalogProfile, DigitalProfile
 from memtorch_power.energy.report import EnergyReport, LayerEnergy
-from memtorch_power.presets import PHASE_PLACEMENT
+from memtorch_power.presets import PHASE_PLACEMENT, PULSED_UPDATES
 
 
 def check_placement(digital_layers_on: str, where: str) -> str:
@@ -137,8 +137,8 @@ def report_notes(
             f"on '{digital.name}', forward on PCM; inference runs on PCM after programming the "
             "weights once (programming_j, not in the totals)"
         )
-    pulsed = [i for i in analog_infos if i.update in ("in_memory", "mixed_precision")]
-    for mode in ("in_memory", "mixed_precision"):
+    pulsed = [i for i in analog_infos if i.update in PULSED_UPDATES]
+    for mode in PULSED_UPDATES:
         presets = sorted({i.preset or "" for i in pulsed if i.update == mode})
         if training and presets:
             notes.append(f"preset(s) {', '.join(presets)} ({mode}): {PHASE_PLACEMENT[mode]}")

@@ -49,8 +49,8 @@ from memtorch_power.energy.report import EnergyReport
 from memtorch_power.energy.rules import first_tensor
 from memtorch_power.io import write_json, write_text
 from memtorch_power.nn.base import AnalogLayer
+from memtorch_power.presets import PULSED_UPDATES
 
-_PULSED = ("in_memory", "mixed_precision")
 
 
 class EnergyMonitor(Callback):
@@ -179,7 +179,7 @@ class EnergyMonitor(Callback):
         self._pulsed = [
             (name, module, _dw_min(module))
             for name, module in pl_module.named_modules()
-            if isinstance(module, AnalogLayer) and module.preset.update in _PULSED and _dw_min(module)
+            if isinstance(module, AnalogLayer) and module.preset.update in PULSED_UPDATES and _dw_min(module)
         ]
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:

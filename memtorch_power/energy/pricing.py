@@ -38,7 +38,15 @@ training analog layers, run on the digital profile (the training host). By updat
   pulse-probability computation;
 * ``mixed_precision``: analog forward and backward; the weight gradient is computed digitally
   and accumulated in ``chi`` (fp32, one read-modify-write per weight per step), and whole
-  PCM pulses are applied where ``chi`` crosses ``dw_min``.
+  PCM pulses are applied where ``chi`` crosses ``dw_min``;
+* ``transfer`` (``pcm_tiki_taka``): analog forward and transposed backward MVMs on the PCM
+  array; the update drives stochastic pulse trains into a fast (capacitor-like) array as
+  ``in_memory`` does; every transfer reads ``transfer_reads`` fast-array columns (one forward
+  MVM each, one-hot input, priced as a full MVM of the layer: an upper bound for layers that
+  span several arrays) and adds them to the PCM array by pulse trains on ``1 + cols`` lines;
+  the PCM pulses are the measured (or expected) ones. The charge moved into a capacitor cell
+  per coincidence (about C V^2 = 1 fJ for a few-fF cell at 1 V, an ASSUMPTION) is left out: it
+  is three orders of magnitude below the line drivers' energy.
 """
 
 from __future__ import annotations
@@ -50,6 +58,7 @@ from memtorch_power.energy.counting import LayerCounts, LayerInfo, Tally, shape_
 from memtorch_power.energy.mapping import TileMapping, line_pulse_pj, map_tiles, mvm_energy_pj
 from memtorch_power.energy.profiles import AnalogProfile, DigitalProfile
 from memtorch_power.energy.report import PHASES, LayerEnergy
+from memtorch_power.presets import PULSED_UPDATES
 
 PJ_TO_J = 1e-12
 CHI_BYTES = 4  # mixed precision accumulates chi in fp32
@@ -179,9 +188,20 @@ def expected_pulses(info: LayerInfo, counts: LayerCounts, pulses_per_weight_step
     """PCM pulses of the layer's updates: measured if available, else the expectation."""
     if counts.pulses is not None:
         return counts.pulses
-    if info.update not in ("in_memory", "mixed_precision"):
+    if info.update not in PULSED_UPDATES:
         return 0.0
     return pulses_per_weight_step * info.matrix_weights * counts.steps
+
+
+def transfer_reads(info: LayerInfo, counts: LayerCounts) -> int:
+    """Fast-array columns read and added to the PCM array by a ``transfer`` layer's updates:
+    ``floor(updates / transfer_every) * transfer_reads``, where updates are optimizer steps
+    (``transfer_in_mbatch``) or the update's mat-vecs."""
+    traits = info.traits
+    if info.update != "transfer" or traits is None or not traits.transfer_every:
+        return 0
+    updates = counts.steps if traits.transfer_in_mbatch else counts.weight_grad.mvms
+    return int(updates // traits.transfer_every) * int(traits.transfer_reads or 1)
 
 
 def analog_energy(
@@ -220,10 +240,15 @@ def analog_energy(
     _add(energy, "update", "digital_memory", memory)
     _add(energy, "update", "pcm_pulses", pulses * a.pulse_pj)
     lines = info.rows + info.cols
-    if info.update == "in_memory":
+    if info.update in ("in_memory", "transfer"):
         bl = traits.update_bl or 1
         _add(energy, "update", "update_drivers", gw.mvms * lines * bl * line_pulse_pj(a))
         _add(energy, "update", "digital_compute", gw.mvms * lines * d.op_pj)
+        reads = transfer_reads(info, counts)
+        if reads:
+            for component, pj in fwd_mvm.items():
+                _add(energy, "update", f"transfer_{component}", pj * reads)
+            _add(energy, "update", "update_drivers", reads * (1 + info.cols) * bl * line_pulse_pj(a))
     else:  # mixed precision: digital outer product into chi, then whole pulses
         _add(energy, "backward", "digital_compute", gw.macs * d.mac_pj)
         _add(energy, "backward", "digital_memory", (gw.in_elems + gw.out_elems) * b * act)
@@ -259,7 +284,7 @@ def layer_energy(
         pulses = expected_pulses(info, counts, pulses_per_weight_step) if training else 0.0
         system = analog_energy(info, counts, mapping, a, d, training, pulses)
         tiles, utilisation, adds = mapping.tiles, mapping.utilisation, mapping.adds_per_output
-        analog_bwd = training and info.update in ("in_memory", "mixed_precision")
+        analog_bwd = training and info.update in PULSED_UPDATES
         mvms_backward = gi.mvms if analog_bwd else 0
     else:
         if runs_on == "periphery":
@@ -289,6 +314,7 @@ def layer_energy(
         analog=system,
         digital=baseline,
         runs_on=runs_on,
+        transfer_reads=transfer_reads(info, counts) if training and info.kind == "analog" else 0,
     )
 
 

@@ -69,6 +69,7 @@ class LayerEnergy:
     analog: Mapping[str, Mapping[str, float]]
     digital: Mapping[str, Mapping[str, float]]
     runs_on: str = ""
+    transfer_reads: int = 0
 
     def analog_j(self, phase: str | None = None) -> float:
         """Energy on the analog system in J (one phase, or all)."""

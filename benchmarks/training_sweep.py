@@ -1,0 +1,184 @@
+"""Tune the PCM training presets on keyword spotting: one KWS run per named variant (issues 12, 13).
+
+Each variant changes what can be tuned without changing the simulated hardware: learning rates
+of the tiles and of the digital parameters, the accumulator threshold, weight scaling, refresh,
+batch size (``pcm_mixed_precision``), and the fast-array step and transfer schedule
+(``pcm_tiki_taka``). Variants are chosen on **validation** accuracy; the test accuracy of the
+chosen one is reported once, by ``benchmarks/kws_accuracy.py``. Every run appends its row to
+``benchmarks/results/<preset>_sweep.json`` (atomic write); ``--table`` prints the table that
+``docs/kws_accuracy_notes.md`` keeps.
+
+    .venv/bin/python benchmarks/training_sweep.py --epochs 10 --variants mp:preset mp:tile_lr_0.3
+    .venv/bin/python benchmarks/training_sweep.py --table pcm_mixed_precision
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from _common import RESULTS, machine, write_atomic
+from aihwkit.simulator.parameters.base import RPUConfigBase
+from aihwkit.simulator.presets import MixedPrecisionPCMPreset
+from memtorch_power.presets import PRESETS, Preset, _pulsed_mapping, pcm_tiki_taka_config, register_preset
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One try: what it changes against the shipped preset.
+
+    Attributes:
+        name: ``<family>:<key>`` (``mp``: ``pcm_mixed_precision``; ``tt``: ``pcm_tiki_taka``).
+        why: the reasoning behind the try, one sentence.
+        training: optimizer overrides (``optimizer``, ``lr``, ``analog_lr``, ``momentum``).
+        device: device-side settings for the family's config builder.
+        batch_size: examples per batch (64 as the recipes).
+    """
+
+    name: str
+    why: str
+    training: dict[str, Any] = field(default_factory=dict)
+    device: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 64
+
+    @property
+    def base(self) -> str:
+        return FAMILIES[self.name.split(":", 1)[0]][0]
+
+
+def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every: int = 1) -> RPUConfigBase:
+    config = MixedPrecisionPCMPreset()
+    config.mapping = dataclasses.replace(_pulsed_mapping(), weight_scaling_omega=omega)
+    config.device.granularity = granularity  # chi threshold; 0: the device's dw_min
+    config.device.device.refresh_every = refresh_every
+    return config
+
+
+#: family key -> (base preset, config builder taking the variant's ``device`` settings)
+FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
+    "mp": ("pcm_mixed_precision", _mixed_precision),
+    "tt": ("pcm_tiki_taka", pcm_tiki_taka_config),
+}
+
+_SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
+
+VARIANTS = {v.name: v for v in (
+    # -- pcm_mixed_precision (issue 12) ---------------------------------------------------------
+    Variant("mp:preset", "the shipped settings: SGD lr 1.0 for tiles and digital parameters", _SGD),
+    Variant("mp:tile_lr_0.3", "smaller tile step: fewer, less noisy pulses", {**_SGD, "analog_lr": 0.3}),
+    Variant("mp:tile_lr_0.1", "smaller tile step still", {**_SGD, "analog_lr": 0.1}),
+    Variant("mp:tile_lr_0.03", "a tenth of 0.3: where does a smaller tile step stop helping", {**_SGD, "analog_lr": 0.03}),
+    Variant("mp:tile_lr_3", "larger tile step: more of the gradient crosses the threshold", {**_SGD, "analog_lr": 3.0}),
+    Variant("mp:adam_digital", "digital parameters on the digital run's Adam 3e-3, tiles SGD 1.0",
+            {"optimizer": "adam", "lr": 3e-3, "analog_lr": 1.0}),
+    Variant("mp:adam_digital_tile_0.3", "Adam 3e-3 for digital parameters, tiles SGD 0.3",
+            {"optimizer": "adam", "lr": 3e-3, "analog_lr": 0.3}),
+    Variant("mp:adam_digital_tile_3", "Adam 3e-3 for digital parameters, tiles SGD 3.0",
+            {"optimizer": "adam", "lr": 3e-3, "analog_lr": 3.0}),
+    Variant("mp:momentum_digital", "SGD momentum 0.9 (lr 0.1) for the digital parameters, tiles SGD 1.0",
+            {"optimizer": "sgd", "lr": 0.1, "analog_lr": 1.0, "momentum": 0.9}),
+    Variant("mp:omega_1.0", "weight scaling 1.0: more signal above the output noise, less headroom", _SGD,
+            {"omega": 1.0}),
+    Variant("mp:omega_0.3", "weight scaling 0.3: more headroom, finer steps relative to the weights", _SGD,
+            {"omega": 0.3}),
+    Variant("mp:granularity_half", "threshold at half a device step: updates reach the array sooner",
+            {**_SGD, "analog_lr": 0.5}, {"granularity": 0.005}),
+    Variant("mp:tile_lr_0.3_omega_1.0", "tile step 0.3 with weight scaling 1.0", {**_SGD, "analog_lr": 0.3},
+            {"omega": 1.0}),
+    Variant("mp:tile_lr_0.3_digital_lr_0.3", "tile step 0.3 and digital SGD step 0.3",
+            {"optimizer": "sgd", "lr": 0.3, "analog_lr": 0.3, "momentum": 0.0}),
+    Variant("mp:batch_32", "batch 32: twice the updates per epoch", _SGD, batch_size=32),
+    Variant("mp:refresh_10", "refresh check every 10 updates instead of every update", _SGD, {"refresh_every": 10}),
+    # -- pcm_tiki_taka (issue 13) ------------------------------------------------------------------
+    Variant("tt:default", "one fast-array column transferred per mini-batch, fast lr 1.0, transfer scaled by 0.1",
+            {**_SGD, "analog_lr": 0.1}),
+    Variant("tt:reads_8", "8 columns per transfer: each column reaches PCM several times an epoch",
+            {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8}),
+    Variant("tt:reads_8_transfer_lr_1", "8 columns per transfer, transfer at the full rate",
+            {**_SGD, "analog_lr": 1.0}, {"n_reads_per_transfer": 8}),
+    Variant("tt:reads_8_fast_0.1", "8 columns per transfer, fast lr 0.1: less fast-array saturation",
+            {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8, "fast_lr": 0.1}),
+    Variant("tt:matvec_1000", "transfer one column every 1000 mat-vecs (convolutions transfer more often)",
+            {**_SGD, "analog_lr": 0.1}, {"units_in_mbatch": False, "transfer_every": 1000.0}),
+)}
+
+
+def variant_preset(variant: Variant) -> Preset:
+    """The variant's preset, registered as ``<base>[<key>]``."""
+    family = variant.name.split(":", 1)[0]
+    base_name, builder = FAMILIES[family]
+    base = PRESETS[base_name]
+    settings = dict(variant.device)
+    return register_preset(Preset(name=f"{base_name}[{variant.name.split(':', 1)[1]}]", models=base.models,
+                                  source=base.source, update=base.update, factory=lambda: builder(**settings)),
+                           overwrite=True)
+
+
+def results_file(base: str) -> Path:
+    return RESULTS / f"{base}_sweep.json"
+
+
+def load(base: str) -> dict[str, Any]:
+    path = results_file(base)
+    return json.loads(path.read_text()) if path.exists() else {"benchmark": f"{base}_sweep", "runs": []}
+
+
+def table(payload: dict[str, Any]) -> str:
+    lines = ["| variant | what it changes | epochs | best val acc | fit wall time |", "|---|---|---:|---:|---:|"]
+    for run in payload["runs"]:
+        lines.append(f"| `{run['variant']}` | {run['why']} | {run['epochs']} | {100 * run['best_val_acc']:.2f} % "
+                     f"| {run['fit_wall_s']:.0f} s |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from memtorch_power.kws.compare import ComparisonConfig, run_preset
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", default=os.environ.get("MEMTORCH_POWER_SPEECH_COMMANDS", "../shared/data/speech_commands_mini"))
+    parser.add_argument("--variants", nargs="+", default=[], choices=sorted(VARIANTS))
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init-from", default=None, help="digital checkpoint to start from (in-array fine-tuning)")
+    parser.add_argument("--output-dir", default="runs/training_sweep")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (two 1-thread sweeps use 2 cores best)")
+    parser.add_argument("--table", metavar="PRESET", help="print the table of every run of PRESET so far and exit")
+    args = parser.parse_args()
+    if args.table:
+        print(table(load(args.table)))
+        return
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if not args.variants:
+        sys.exit("--variants: name at least one of " + ", ".join(VARIANTS))
+    for name in args.variants:
+        variant = VARIANTS[name]
+        preset = variant_preset(variant)
+        config = ComparisonConfig(root=args.root, presets=[preset.name], epochs=args.epochs,
+                                  batch_size=variant.batch_size, output_dir=f"{args.output_dir}/e{args.epochs}_s{args.seed}",
+                                  progress=False, seed=args.seed, drift_times=[],
+                                  training={preset.name: variant.training})
+        datamodule = SpeechCommandsDataModule(config.root, batch_size=config.batch_size, features=config.features,
+                                              n_features=config.n_features, seed=config.seed)
+        row = run_preset(preset.name, config, datamodule, init_from=args.init_from)
+        payload = load(variant.base)
+        payload["machine"] = machine()
+        payload["runs"].append({"variant": name, "why": variant.why, "epochs": row["epochs"], "seed": args.seed,
+                                "started_from": row["started_from"], "settings": dataclasses.asdict(variant),
+                                **{k: row[k] for k in ("best_val_acc", "fit_wall_s", "train_energy_analog_j",
+                                                       "train_energy_digital_j", "train_steps")}})
+        write_atomic(results_file(variant.base), json.dumps(payload, indent=2) + "\n")
+        print(f"{name}: best val acc {100 * row['best_val_acc']:.2f} %", flush=True)
+
+
+if __name__ == "__main__":
+    main()

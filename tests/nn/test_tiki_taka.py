@@ -1,0 +1,129 @@
+"""``pcm_tiki_taka``: in-array training with a fast array and a PCM long-term store (issue 13)."""
+
+from __future__ import annotations
+
+import io
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from aihwkit.optim.context import AnalogContext
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from memtorch_power.energy import EnergyMonitor
+from memtorch_power.nn import analogize
+from memtorch_power.optim import optimizer_for
+from memtorch_power.presets import Preset, get_preset, pcm_tiki_taka_config, traits_of
+
+
+def _tile_weights(layer: nn.Module) -> torch.Tensor:
+    return next(t for c in layer.analog_crossbars() for t in c.analog_tiles()).tile.get_weights().clone()
+
+
+def _toy(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(600, 8, generator=generator)
+    return x, (x @ torch.randn(8, 3, generator=generator)).argmax(1)
+
+
+def test_preset_models_a_transfer_update_with_pcm_as_the_store() -> None:
+    preset = get_preset("pcm_tiki_taka")
+    assert preset.update == "transfer" and preset.needs_analog_optimizer
+    assert "Gokmen & Haensch" in preset.source and "Ambrogio" in preset.source
+    traits = traits_of(preset)
+    # PCM pulses are priced with the PCM device's step, not the fast (capacitor) array's
+    assert traits.dw_min == pytest.approx(0.01) and traits.devices_per_weight == 2
+    assert (traits.transfer_every, traits.transfer_reads, traits.transfer_in_mbatch) == (1.0, 1, True)
+
+
+def test_learns_a_small_task_in_the_array() -> None:
+    x, y = _toy()
+    torch.manual_seed(1)
+    model = analogize(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3)), "pcm_tiki_taka")
+    optimizer = optimizer_for(model, lr=0.1)
+    # the weight matrices are no torch parameters: only the tiles' pulsed update can change them
+    digital = [p for group in optimizer.param_groups for p in group["params"] if not isinstance(p, AnalogContext)]
+    assert all(p.dim() == 1 for p in digital)  # biases only
+    before = [_tile_weights(layer) for layer in (model[0], model[2])]
+    with torch.no_grad():
+        start = nn.functional.cross_entropy(model(x), y).item()
+    for _ in range(20):
+        for i in range(0, len(x), 20):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x[i:i + 20]), y[i:i + 20]).backward()
+            optimizer.step()
+    with torch.no_grad():
+        end = nn.functional.cross_entropy(model(x), y).item()
+        accuracy = (model(x).argmax(1) == y).float().mean().item()
+    assert end < 0.5 * start and accuracy > 0.8
+    for layer, old in zip((model[0], model[2]), before):
+        assert not torch.equal(_tile_weights(layer), old)
+
+
+def test_checkpoints_keep_both_arrays() -> None:
+    model = analogize(nn.Sequential(nn.Linear(4, 3)), "pcm_tiki_taka")
+    optimizer = optimizer_for(model, lr=0.5)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.randn(5, 4)).pow(2).sum().backward()
+        optimizer.step()
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)  # aihwkit 1.1.0 alone raises "Key 1.num_states already exists"
+    fresh = analogize(nn.Sequential(nn.Linear(4, 3)), "pcm_tiki_taka")
+    fresh.load_state_dict(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False))
+    tile, loaded = (next(t for c in m[0].analog_crossbars() for t in c.analog_tiles()).tile for m in (model, fresh))
+    # the weights the network computes with come back exactly; aihwkit's load re-writes the PCM
+    # pair from them (set_weights), so the split between G+ and G- and the fast array's pending
+    # (volatile) content are not restored
+    torch.testing.assert_close(loaded.get_weights(), tile.get_weights())
+    names = tile.get_hidden_parameter_names()
+    device_parameters = [i for i, name in enumerate(names) if not name.startswith("hidden_weights")]
+    torch.testing.assert_close(loaded.get_hidden_parameters()[device_parameters],
+                               tile.get_hidden_parameters()[device_parameters])
+
+
+class _Tiny(pl.LightningModule):
+    def __init__(self, preset: Preset) -> None:
+        super().__init__()
+        self.net = analogize(nn.Sequential(nn.Linear(4, 3, bias=False)), preset)
+
+    def training_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+        return self.net(batch[0]).pow(2).sum()
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        return optimizer_for(self, lr=0.5)
+
+
+class _ColumnsChanged(pl.Callback):
+    """The steps at which the simulator changed the PCM array, and the first column it changed
+    (a refresh of a saturated PCM pair may touch more columns, but only when the array is written)."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+        self.first_columns: list[int] = []
+        self._before: torch.Tensor | None = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:  # type: ignore[no-untyped-def]
+        self._before = _tile_weights(pl_module.net[0])
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # type: ignore[no-untyped-def]
+        assert self._before is not None
+        columns = (_tile_weights(pl_module.net[0]) != self._before).any(0).nonzero().flatten().tolist()
+        if columns:
+            self.steps.append(batch_idx)
+            self.first_columns.append(columns[0])
+
+
+def test_monitor_counts_the_transfers_the_simulator_applied(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.manual_seed(0)
+    preset = Preset("tiki_taka_every_2", "test", "test", "transfer", lambda: pcm_tiki_taka_config(transfer_every=2.0))
+    monitor, changed = EnergyMonitor(dirpath=tmp_path), _ColumnsChanged()
+    trainer = pl.Trainer(max_epochs=1, callbacks=[monitor, changed], logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer.fit(_Tiny(preset), DataLoader(TensorDataset(torch.randn(45, 4)), batch_size=5))  # 9 steps
+    layer = monitor.report("train").layers[0]
+    # every 2nd step one column of the fast array is read and written into the PCM array
+    assert layer.weight_updates == 9 and layer.transfer_reads == 4
+    assert changed.steps == [1, 3, 5, 7] and changed.first_columns == [0, 1, 2, 3]  # one column per transfer
+    assert layer.analog["update"]["transfer_adc"] > 0 and layer.pcm_pulses > 0
