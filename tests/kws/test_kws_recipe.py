@@ -1,6 +1,7 @@
 """End to end: the LightningCLI recipe and the comparison, on a few batches of the bundled data."""
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -104,6 +105,10 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
     assert "forward MVMs on PCM; backward and optimizer step digital" in table
     assert (tmp_path / "compare" / "accuracy_vs_training_energy.png").stat().st_size > 0
     assert rows[0]["test_clips"] > 0 and f"on {rows[0]['test_clips']:,} test clips" in table
+    # an interrupted comparison resumes: presets with a result.json are read, not trained again
+    again = compare(dataclasses.replace(config, reuse_results=True))
+    assert [(r["preset"], r["fit_wall_s"], r["test_acc"]) for r in again] == [
+        (r["preset"], r["fit_wall_s"], r["test_acc"]) for r in rows]
 
 
 def test_comparison_target_accuracy_is_a_fraction() -> None:

@@ -34,7 +34,7 @@ def test_preset_models_a_transfer_update_with_pcm_as_the_store() -> None:
     traits = traits_of(preset)
     # PCM pulses are priced with the PCM device's step, not the fast (capacitor) array's
     assert traits.dw_min == pytest.approx(0.01) and traits.devices_per_weight == 2
-    assert (traits.transfer_every, traits.transfer_reads, traits.transfer_in_mbatch) == (1.0, 1, True)
+    assert (traits.transfer_every, traits.transfer_reads, traits.transfer_in_mbatch) == (1.0, 8, True)
 
 
 def test_learns_a_small_task_in_the_array() -> None:
