@@ -291,8 +291,9 @@ def _pcm_hwa() -> RPUConfigBase:
 #: Why ``pcm_training`` is a reference, not a preset to train with (measured by
 #: ``benchmarks/kws_accuracy.py``, BENCHMARKS.md section ``kws_accuracy``).
 PCM_TRAINING_CAVEAT = (
-    "Reference only: does not reach usable accuracy on keyword spotting (18.8 % test after 40 "
-    "epochs on the 12-class KWS task, digital 83.5 %, chance 8.3 %; BENCHMARKS.md). Plain parallel "
+    "Reference only: does not reach usable accuracy on keyword spotting (18.8 % and 21.3 % test "
+    "after 40 epochs in two benchmark runs on the 12-class KWS task, digital 83.5 % and 85.2 %, "
+    "chance 8.3 %; BENCHMARKS.md). Plain parallel "
     "pulsed SGD on PCM 'is not going to be successful' (aihwkit maintainers, aihwkit issue #236): "
     "one-sided devices, about 50 states, pulse-to-pulse noise of 60 % of a step. Train with "
     "pcm_mixed_precision instead."
