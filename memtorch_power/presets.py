@@ -35,6 +35,7 @@ from aihwkit.simulator.configs import (
     InferenceRPUConfig,
     MappingParameter,
     TorchInferenceRPUConfig,
+    UnitCellRPUConfig,
     WeightClipParameter,
     WeightModifierParameter,
     WeightRemapParameter,
@@ -49,7 +50,6 @@ from aihwkit.simulator.parameters.enums import (
     WeightRemapType,
 )
 from aihwkit.simulator.parameters.pre_post import InputRangeParameter, PrePostProcessingParameter
-from aihwkit.simulator.configs import UnitCellRPUConfig
 from aihwkit.simulator.configs.compounds import TransferCompound
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset, PCMPreset
 from aihwkit.simulator.presets.compounds import PCMPresetUnitCell

@@ -58,16 +58,22 @@ class EpochEnergy:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__})
 
 
+def next_epoch(previous: EpochEnergy | None, epoch: int, step: int, analog_j: float | None, digital_j: float,
+               accuracy: float | None) -> EpochEnergy:
+    """The log row of one more epoch: its energies (J) added to ``previous``'s cumulative ones
+    (the analog column stays ``None`` once an epoch had none)."""
+    analog_before = 0.0 if previous is None else previous.cumulative_analog_j
+    digital_before = 0.0 if previous is None else previous.cumulative_digital_j
+    cumulative_analog = None if analog_j is None or analog_before is None else analog_before + analog_j
+    return EpochEnergy(epoch, step, analog_j, digital_j, cumulative_analog, digital_before + digital_j, accuracy)
+
+
 def accumulate(epochs: Iterable[tuple[int, int, float | None, float, float | None]]) -> list[EpochEnergy]:
     """Build the per-epoch log from ``(epoch, step, analog_j, digital_j, accuracy)`` tuples,
     summing the energies into the cumulative columns (J)."""
     rows: list[EpochEnergy] = []
-    total_analog: float | None = 0.0
-    total_digital = 0.0
     for epoch, step, analog_j, digital_j, accuracy in epochs:
-        total_analog = None if analog_j is None or total_analog is None else total_analog + analog_j
-        total_digital += digital_j
-        rows.append(EpochEnergy(epoch, step, analog_j, digital_j, total_analog, total_digital, accuracy))
+        rows.append(next_epoch(rows[-1] if rows else None, epoch, step, analog_j, digital_j, accuracy))
     return rows
 
 
@@ -186,5 +192,6 @@ __all__ = [
     "energy_to_accuracy",
     "format_joules",
     "history_csv",
+    "next_epoch",
     "plot_accuracy_vs_energy",
 ]

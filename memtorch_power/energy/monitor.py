@@ -37,7 +37,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 
 from memtorch_power.energy.build import build_report, check_placement
 from memtorch_power.energy.counting import LayerCounts, WorkloadCounter
-from memtorch_power.energy.history import EpochEnergy, history_csv
+from memtorch_power.energy.history import EpochEnergy, history_csv, next_epoch
 from memtorch_power.energy.pricing import DEFAULT_PULSES_PER_WEIGHT_STEP, DigitalPlacement
 from memtorch_power.energy.profiles import (
     AnalogProfile,
@@ -114,7 +114,6 @@ class EnergyMonitor(Callback):
         self._pulsed: list[tuple[str, AnalogLayer, float]] = []
         self._before: dict[str, list[torch.Tensor]] = {}
         self._pending: dict[str, Any] | None = None
-        self._epoch_energy: tuple[float, float] | None = None
         self._validated = False
 
     # -- public -----------------------------------------------------------------------------------
@@ -210,24 +209,14 @@ class EnergyMonitor(Callback):
             self._add_pulses("train")
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._log_epoch("train", pl_module)
-        if self._epoch_energy is None:
+        report = self._epoch_report("train")
+        if report is None:
             return
-        analog_j, digital_j = self._epoch_energy
+        self._log_epoch("train", report, pl_module)
         value = trainer.callback_metrics.get(self.metric) if self._validated else None
-        accuracy = None if value is None else float(value)
-        previous = self.history[-1] if self.history else None
-        analog_before = previous.cumulative_analog_j or 0.0 if previous is not None else 0.0
-        digital_before = previous.cumulative_digital_j if previous is not None else 0.0
-        row = EpochEnergy(
-            epoch=trainer.current_epoch,
-            step=self.steps.get("train", 0),
-            analog_j=analog_j,
-            digital_j=digital_j,
-            cumulative_analog_j=analog_before + analog_j,
-            cumulative_digital_j=digital_before + digital_j,
-            accuracy=accuracy,
-        )
+        row = next_epoch(self.history[-1] if self.history else None, trainer.current_epoch,
+                         self.steps.get("train", 0), report.analog_j(), report.digital_j(),
+                         None if value is None else float(value))
         self.history.append(row)
         if self.log_energy:
             pl_module.log("energy/train_analog_cumulative_j", row.cumulative_analog_j, on_step=False, on_epoch=True)
@@ -258,7 +247,9 @@ class EnergyMonitor(Callback):
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.sanity_checking:
-            self._log_epoch("validate", pl_module)
+            report = self._epoch_report("validate") if self.log_energy else None
+            if report is not None:
+                self._log_epoch("validate", report, pl_module)
             self._validated = True
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -334,22 +325,17 @@ class EnergyMonitor(Callback):
             self.batches.get(phase, 0),
         )
 
-    def _log_epoch(self, phase: str, pl_module: pl.LightningModule) -> None:
-        """Price this epoch of ``phase``; log it, and keep the training energies for :attr:`history`."""
-        if phase == "train":
-            self._epoch_energy = None
+    def _epoch_report(self, phase: str) -> EnergyReport | None:
+        """The energy of the epoch of ``phase`` that is ending (None if it was not marked)."""
         if self.counter is None or phase not in self._epoch_start:
-            return
-        if not self.log_energy and phase != "train":
-            return
+            return None
         start, steps0, batches0 = self._epoch_start[phase]
         now = self.counter.counts.get(phase, {})
         delta = {name: _minus(c, start.get(name)) for name, c in now.items()}
         steps = self.steps.get(phase, 0) - steps0
-        report = self._build(phase, self._with_steps(phase, delta, steps),
-                             self.batches.get(phase, 0) - batches0)
-        if phase == "train":
-            self._epoch_energy = (report.analog_j(), report.digital_j())
+        return self._build(phase, self._with_steps(phase, delta, steps), self.batches.get(phase, 0) - batches0)
+
+    def _log_epoch(self, phase: str, report: EnergyReport, pl_module: pl.LightningModule) -> None:
         if not self.log_energy:
             return
         pl_module.log(f"energy/{phase}_analog_j", report.analog_j(), on_step=False, on_epoch=True)

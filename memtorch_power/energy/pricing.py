@@ -212,8 +212,10 @@ def analog_energy(
     d: DigitalProfile,
     training: bool,
     pulses: float,
+    reads: int = 0,
 ) -> Energy:
-    """Energy of an analog layer on the analog system (J, by phase and component)."""
+    """Energy of an analog layer on the analog system (J, by phase and component); ``pulses``
+    are its PCM pulses and ``reads`` its transfer reads (:func:`transfer_reads`)."""
     traits = info.traits
     assert traits is not None
     energy = _empty()
@@ -244,7 +246,6 @@ def analog_energy(
         bl = traits.update_bl or 1
         _add(energy, "update", "update_drivers", gw.mvms * lines * bl * line_pulse_pj(a))
         _add(energy, "update", "digital_compute", gw.mvms * lines * d.op_pj)
-        reads = transfer_reads(info, counts)
         if reads:
             for component, pj in fwd_mvm.items():
                 _add(energy, "update", f"transfer_{component}", pj * reads)
@@ -282,7 +283,8 @@ def layer_energy(
     if info.kind == "analog":
         mapping = map_tiles(info.rows, info.cols, info.groups, a.array_rows, a.array_cols)
         pulses = expected_pulses(info, counts, pulses_per_weight_step) if training else 0.0
-        system = analog_energy(info, counts, mapping, a, d, training, pulses)
+        reads = transfer_reads(info, counts) if training else 0
+        system = analog_energy(info, counts, mapping, a, d, training, pulses, reads)
         tiles, utilisation, adds = mapping.tiles, mapping.utilisation, mapping.adds_per_output
         analog_bwd = training and info.update in PULSED_UPDATES
         mvms_backward = gi.mvms if analog_bwd else 0
@@ -291,7 +293,7 @@ def layer_energy(
             system = periphery_energy(info, counts, a, d, training)
         else:
             system = _as_co_processor(baseline)
-        tiles, utilisation, adds, pulses, mvms_backward = 0, None, 0, 0.0, 0
+        tiles, utilisation, adds, pulses, mvms_backward, reads = 0, None, 0, 0.0, 0, 0
     return LayerEnergy(
         name=info.name,
         kind=info.kind,
@@ -314,7 +316,7 @@ def layer_energy(
         analog=system,
         digital=baseline,
         runs_on=runs_on,
-        transfer_reads=transfer_reads(info, counts) if training and info.kind == "analog" else 0,
+        transfer_reads=reads,
     )
 
 

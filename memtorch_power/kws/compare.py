@@ -12,6 +12,7 @@ during the run.
 from __future__ import annotations
 
 import copy
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -213,17 +214,18 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     throughput = TrainingThroughput()
     drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder))
     checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best")
-    epoch_steps = _EpochSteps()
     callbacks: list[L.Callback] = [
         checkpoint,
         throughput,
         drift_report,
-        epoch_steps,
     ]
     monitor = None
+    epoch_steps = _EpochSteps()  # a digital run has no monitor to log its epochs
     if module.is_analog:
         monitor = EnergyMonitor(config.analog_profile, config.digital_profile, dirpath=str(folder))
         callbacks.append(monitor)
+    else:
+        callbacks.append(epoch_steps)
     trainer = L.Trainer(
         max_epochs=epochs,
         limit_train_batches=config.limit_train_batches,
@@ -317,8 +319,6 @@ def _earlier_result(preset: str, config: ComparisonConfig, init_from: str | None
     path = Path(config.output_dir) / preset / "result.json"
     if not config.reuse_results or not path.exists():
         return None
-    import json
-
     row = json.loads(path.read_text())
     epochs = (config.finetune_epochs or config.epochs) if init_from is not None else config.epochs
     started = "digital" if init_from is not None else "scratch"

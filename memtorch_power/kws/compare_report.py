@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 
-from memtorch_power.energy.history import EpochEnergy, format_joules as _fmt_j
-from memtorch_power.energy.history import plot_accuracy_vs_energy
+from memtorch_power.energy.history import EpochEnergy, plot_accuracy_vs_energy
+from memtorch_power.energy.history import format_joules as _fmt_j
 
 
 def _pct(value: Any) -> str:
@@ -99,9 +99,14 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     return "\n".join(lines)
 
 
+def _target(rows: list[dict[str, Any]]) -> float | None:
+    """The energy-to-accuracy target the rows were measured against (fraction), if any."""
+    return next((r["target_acc"] for r in rows if r.get("target_acc") is not None), None)
+
+
 def energy_to_accuracy_markdown(rows: list[dict[str, Any]]) -> str:
     """The training energy each preset spent to reach the target validation accuracy."""
-    target = next((r.get("target_acc") for r in rows if r.get("target_acc") is not None), None)
+    target = _target(rows)
     if target is None:
         return ("## Training energy at equal accuracy\n\nNo target accuracy: run the digital preset "
                 "too, or give one (`--target-acc`).")
@@ -140,8 +145,7 @@ def energy_to_accuracy_markdown(rows: list[dict[str, Any]]) -> str:
 def plot_accuracy_energy(rows: list[dict[str, Any]]) -> Any:
     """Validation accuracy against cumulative training energy (log x), one line per preset."""
     runs = {r["preset"]: [EpochEnergy.from_dict(e) for e in r.get("history", [])] for r in rows}
-    target = next((r.get("target_acc") for r in rows if r.get("target_acc") is not None), None)
-    return plot_accuracy_vs_energy(runs, target=target)
+    return plot_accuracy_vs_energy(runs, target=_target(rows))
 
 
 def plot_comparison(rows: list[dict[str, Any]]) -> Any:
