@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--n-features", type=int, default=10)
     parser.add_argument("--freq-masks", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of data order and initialisation (a second seed: its own --section and --output-dir)")
     parser.add_argument("--drift-repeats", type=int, default=3)
     parser.add_argument("--start-from-digital", nargs="*", default=[], metavar="PRESET",
                         help="presets fine-tuned from the digital run's best weights")
@@ -58,7 +60,7 @@ def main() -> None:
         features=args.features, n_features=args.n_features, freq_masks=args.freq_masks,
         drift_repeats=args.drift_repeats, output_dir=args.output_dir, progress=False,
         start_from_digital=args.start_from_digital, finetune_epochs=args.finetune_epochs,
-        target_acc=args.target_acc, training=args.training, reuse_results=getattr(args, "reuse_results", False),
+        target_acc=args.target_acc, training=args.training, seed=getattr(args, "seed", 0), reuse_results=getattr(args, "reuse_results", False),
     )
     plot = RESULTS / f"{args.section}_accuracy_energy.png"
     if saved is not None:

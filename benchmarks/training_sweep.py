@@ -106,6 +106,23 @@ VARIANTS = {v.name: v for v in (
             {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8, "fast_lr": 0.1}),
     Variant("tt:matvec_1000", "transfer one column every 1000 mat-vecs (convolutions transfer more often)",
             {**_SGD, "analog_lr": 0.1}, {"units_in_mbatch": False, "transfer_every": 1000.0}),
+    Variant("tt:reads_8_gamma_0.1", "8 columns per transfer, the fast weight read with the PCM weight at 0.1 "
+            "(Ambrogio et al.'s cell): the gradient acts on the forward before it is transferred",
+            {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8, "gamma": 0.1}),
+    # in-array fine-tuning from the digital model (--init-from): the from-scratch step of 1.0
+    # throws the trained batch norms and weights away within an epoch (87.9 % -> 23 % validation)
+    Variant("tt:finetune_lr_0.05", "fine-tuning: digital SGD and transfer scale 0.05, fast lr 0.1",
+            {"optimizer": "sgd", "lr": 0.05, "analog_lr": 0.05, "momentum": 0.0},
+            {"n_reads_per_transfer": 8, "fast_lr": 0.1}),
+    Variant("tt:finetune_lr_0.01", "fine-tuning: digital SGD and transfer scale 0.01, fast lr 0.1",
+            {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.01, "momentum": 0.0},
+            {"n_reads_per_transfer": 8, "fast_lr": 0.1}),
+    # each PCM pulse from a reset device moves a weight by up to half its range at omega 0.6
+    # (docs/kws_accuracy_notes.md): a larger omega and a 10x smaller transfer step
+    Variant("tt:finetune_omega_1.4", "fine-tuning: weights up to 1.4 device units (finer PCM pulses), "
+            "digital SGD 0.01, transfer scale 0.001, fast lr 0.1",
+            {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0},
+            {"n_reads_per_transfer": 8, "fast_lr": 0.1, "weight_scaling_omega": 1.4}),
 )}
 
 

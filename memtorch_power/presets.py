@@ -22,6 +22,8 @@ name                   models
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import functools
 import math
@@ -189,6 +191,8 @@ def pcm_tiki_taka_config(
     transfer_every: float = 1.0,
     n_reads_per_transfer: int = 1,
     units_in_mbatch: bool = True,
+    gamma: float = 0.0,
+    weight_scaling_omega: float | None = None,
 ) -> UnitCellRPUConfig:
     """Tiki-Taka with a volatile fast weight and PCM as the long-term store.
 
@@ -207,11 +211,18 @@ def pcm_tiki_taka_config(
         transfer_every: mini-batches (or mat-vecs) between transfers.
         n_reads_per_transfer: fast-array columns read and transferred per transfer.
         units_in_mbatch: count ``transfer_every`` in mini-batches (True) or mat-vecs.
+        gamma: weight of the fast array in the weight that forward and backward read
+            (``gamma * fast + slow``; 0: PCM only, as Tiki-Taka; > 0: the fast weight adds to
+            the PCM weight as in Ambrogio et al.'s 3T1C + PCM-pair cell).
+        weight_scaling_omega: the largest weight of a column in device units (None: the
+            pulsed presets' 0.6). PCM's first pulses from a reset device are the coarsest
+            (aihwkit's ``ExpStepDevice``: 28x ``dw_min`` at zero conductance, 1.6x at 1.5), so a
+            larger omega makes each transfer pulse a smaller fraction of the weights.
     """
     config = UnitCellRPUConfig(
         device=TransferCompound(
             unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
-            gamma=0.0,
+            gamma=gamma,
             fast_lr=fast_lr,
             transfer_every=transfer_every,
             n_reads_per_transfer=n_reads_per_transfer,
@@ -226,6 +237,8 @@ def pcm_tiki_taka_config(
     config.backward = PresetIOParameters()
     config.update = PresetUpdateParameters()
     config.mapping = _pulsed_mapping()
+    if weight_scaling_omega is not None:
+        config.mapping = dataclasses.replace(config.mapping, weight_scaling_omega=weight_scaling_omega)
     config.tile_class = TransferAnalogTile  # saves without the extra state aihwkit 1.1.0 cannot dump
     return config
 

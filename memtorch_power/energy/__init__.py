@@ -29,6 +29,7 @@ from memtorch_power.energy.history import (
     energy_to_accuracy,
     plot_accuracy_vs_energy,
 )
+from memtorch_power.energy.operators import register_operator
 from memtorch_power.energy.mapping import TileMapping, full_tile_tops_per_watt, map_tiles
 from memtorch_power.energy.profiles import (
     AnalogProfile,
@@ -68,6 +69,7 @@ __all__ = [
     "TileMapping",
     "energy_per_inference",
     "estimate",
+    "register_operator",
     "full_tile_tops_per_watt",
     "get_analog_profile",
     "get_digital_profile",

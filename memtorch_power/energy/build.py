@@ -157,6 +157,6 @@ def report_notes(
             )
     rough = sorted({i.type_name for i in ran if not i.exact})
     if rough:
-        notes.append(f"no counting rule for {', '.join(rough)}: one op per output element assumed")
-    notes.append("functional operations inside forward() (F.relu, residual adds) are not counted")
+        notes.append(f"operators without a counting rule in {', '.join(rough)}: one op per output element "
+                     "assumed (price them with memtorch_power.energy.register_operator)")
     return notes

@@ -1,7 +1,10 @@
-"""Count the workload a model actually runs, with forward hooks, layer by layer.
+"""Count the workload a model actually runs, layer by layer.
 
-:class:`WorkloadCounter` hooks every analog layer and every leaf module outside them (norms,
-pooling, activations, and Linear/Conv layers left digital). Each forward call adds the
+:class:`WorkloadCounter` hooks every analog layer and every leaf module outside them that has a
+counting rule (norms, pooling, activations, and Linear/Conv layers left digital). Everything else
+the forward runs (functional calls, residual adds, attention, modules without a rule) is counted
+operator by operator through the dispatcher (:class:`~memtorch_power.energy.operators.OperatorCounter`)
+into one row per module that ran it. Each forward call adds the
 :class:`~memtorch_power.energy.rules.Work` of the shapes it saw (cached per shape: a call costs a
 dictionary look-up and a few integer adds, and reads no tensor data, so it never synchronises a
 GPU). When backward is tracked, a call made with gradients enabled also counts
@@ -38,6 +41,7 @@ from memtorch_power.energy.rules import (
     per_channel_output,
     rule_for,
 )
+from memtorch_power.energy.operators import OperatorCounter, OperatorEntry
 from memtorch_power.nn.base import AnalogLayer
 from memtorch_power.presets import PresetTraits, traits_of
 
@@ -220,6 +224,13 @@ def _info(name: str, module: nn.Module, exact: bool) -> LayerInfo:
                      streamed, trainable, groups=groups, inference=inference_rule(module))
 
 
+def _operator_info(entry: OperatorEntry, module: nn.Module) -> LayerInfo:
+    """The row of a module's own operators; its parameters are filled in as operators read them."""
+    own = sum(p.numel() for p in module.parameters(recurse=False))
+    trainable = any(p.requires_grad for p in module.parameters(recurse=False))
+    return LayerInfo(entry.name, entry.type_name, "digital", True, 0, own, own, trainable)
+
+
 def countable_modules(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
     """Analog layers, and leaf modules that are not inside an analog layer, in module order.
 
@@ -253,13 +264,24 @@ class WorkloadCounter:
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         # the last conv/linear output: (weak reference, version counter), for batch-norm folding
         self._producer: tuple[weakref.ref, int] | None = None
+        hooked: set[str] = set()
         for name, module in countable_modules(model):
             rule, exact = rule_for(module)
+            if not exact:
+                continue  # no rule: its operators are counted one by one (OperatorCounter)
+            hooked.add(name)
             self.infos[name] = _info(name, module, exact)
             self._trainable[name] = self.infos[name].trainable
             self._handles.append(
                 module.register_forward_hook(self._hook(name, rule, module), with_kwargs=True)
             )
+        self.operators = OperatorCounter(model, hooked, self._operator_call)
+        self.operators.attach()
+        self._counting_operators = False
+        modules = dict(model.named_modules())
+        for label, entry in self.operators.entries.items():
+            module = modules["" if label == "(model)" else label]
+            self.infos.setdefault(label, _operator_info(entry, module))
 
     @property
     def analog_names(self) -> list[str]:
@@ -267,17 +289,27 @@ class WorkloadCounter:
         return [n for n, info in self.infos.items() if info.kind == "analog"]
 
     def start(self, phase: str, track_backward: bool) -> None:
-        """Count the following forward calls into ``phase`` (created empty if new)."""
+        """Count the following forward calls into ``phase`` (created empty if new).
+
+        Enters the :class:`OperatorCounter` dispatch mode until :meth:`stop`.
+        """
         table = self.counts.setdefault(phase, {})
         for name in self.infos:
             table.setdefault(name, LayerCounts())
         self._active = table
         self.track_backward = track_backward
+        self.operators.track_backward = track_backward
+        if not self._counting_operators:
+            self.operators.__enter__()
+            self._counting_operators = True
 
     def stop(self) -> None:
         """Stop counting (hooks stay attached)."""
         self._active = None
         self._producer = None
+        if self._counting_operators:
+            self._counting_operators = False
+            self.operators.__exit__(None, None, None)
 
     def refresh_trainable(self, model: nn.Module) -> None:
         """Re-read which layers have trainable parameters (after freezing/unfreezing)."""
@@ -289,11 +321,32 @@ class WorkloadCounter:
 
     def remove(self) -> None:
         """Detach every hook."""
+        self.stop()
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
-        self._active = None
-        self._producer = None
+        self.operators.detach()
+
+    def _operator_call(self, name: str, shapes: tuple[tuple[int, ...], tuple[int, ...]] | None,
+                       forward: Work, input_grad: Work | None, weight_grad: Work | None) -> None:
+        """One module forward's operators (from :class:`OperatorCounter`)."""
+        table = self._active
+        if table is None:
+            return
+        counts = table.setdefault(name, LayerCounts())
+        counts.shapes = shapes or counts.shapes
+        counts.forward.add(forward)
+        if input_grad is not None:
+            counts.input_grad.add(input_grad)
+        if weight_grad is not None:
+            counts.weight_grad.add(weight_grad)
+        entry = self.operators.entries[name]
+        info = self.infos[name]
+        info.matrix_weights = sum(entry.matrix_params.values())
+        info.other_params = sum(entry.other_params.values())
+        info.streamed_params = info.matrix_weights + info.other_params
+        info.exact = entry.exact
+        info.trainable = info.trainable or weight_grad is not None
 
     def _hook(self, name: str, rule, module: nn.Module):  # type: ignore[no-untyped-def]
         cache: dict[tuple, Work] = {}

@@ -20,7 +20,9 @@ costs nothing when it is folded into the conv/linear whose output it consumes di
 (detected by :class:`~memtorch_power.energy.counting.WorkloadCounter`), else 2 operations per
 element (a per-channel scale and shift) instead of the 4 of training.
 
-Only modules are seen: functional calls inside a ``forward`` (``F.relu``, ``x + y``) are not.
+These rules price modules. Functional calls inside a ``forward`` (``F.relu``, ``x + y``,
+attention matmuls) and modules without a rule (``nn.LSTM``, user modules) are counted operator by
+operator by :mod:`memtorch_power.energy.operators`.
 """
 
 from __future__ import annotations

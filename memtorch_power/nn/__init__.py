@@ -2,7 +2,14 @@
 
 from memtorch_power.nn.base import AnalogLayer
 from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
-from memtorch_power.nn.convert import ANALOG_TWINS, analog_layers, analogize, digitalize
+from memtorch_power.nn.convert import (
+    ANALOG_TWINS,
+    ConversionSummary,
+    analog_layers,
+    analogize,
+    conversion_plan,
+    digitalize,
+)
 from memtorch_power.nn.crossbar import Crossbar
 from memtorch_power.nn.inference import DRIFT_TIMES_S, drift, program
 from memtorch_power.nn.linear import AnalogLinear
@@ -15,7 +22,9 @@ __all__ = [
     "AnalogLinear",
     "Crossbar",
     "DRIFT_TIMES_S",
+    "ConversionSummary",
     "analog_layers",
+    "conversion_plan",
     "analogize",
     "digitalize",
     "drift",

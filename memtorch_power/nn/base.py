@@ -29,6 +29,32 @@ class AnalogLayer(nn.Module):
         self.preset: Preset = get_preset(preset)
         self.crossbars = nn.ModuleList()
 
+    def _apply(self, fn, recurse: bool = True):  # type: ignore[no-untyped-def, override]
+        """Device moves pass through to aihwkit; a conversion that leaves a float32 tensor as it
+        is (``.float()``, ``.to("cpu")`` on CPU) is a no-op; any other dtype (``.double()``,
+        ``.half()``, ``.to(torch.bfloat16)``) is refused, before anything changes, with one
+        error that names this layer."""
+        probe = torch.zeros(())
+        try:
+            converted = fn(probe)
+        except Exception:  # noqa: BLE001 - not a tensor function: let torch and aihwkit decide
+            converted = None
+        if isinstance(converted, Tensor):
+            if converted.dtype != torch.float32:
+                raise TypeError(
+                    f"{self.extra_repr_name()}: aihwkit tiles compute in float32 only (preset "
+                    f"{self.preset.name!r}), not {converted.dtype}; convert the model with "
+                    "memtorch_power.nn.digitalize() first, or keep it in float32"
+                )
+            if converted is probe:
+                return self
+        return super()._apply(fn, recurse)
+
+    def extra_repr_name(self) -> str:
+        """``AnalogLinear(rows x cols)``: the layer's type and matrix, for error messages."""
+        groups = f" x{self.groups} groups" if getattr(self, "groups", 1) > 1 else ""
+        return f"{type(self).__name__}({self.rows}x{self.cols}{groups})"
+
     # -- shape of the crossbars -------------------------------------------------------------
     @property
     def rows(self) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import logging
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from torch import nn
@@ -22,6 +24,96 @@ ANALOG_TWINS: dict[type[nn.Module], type[AnalogLayer]] = {
 }
 
 Exclude = Iterable[str] | Callable[[str, nn.Module], bool] | None
+
+logger = logging.getLogger(__name__)
+
+#: Why a weight-holding module without an analog twin stays digital (checked in this order).
+_NO_TWIN: tuple[tuple[type[nn.Module], str], ...] = (
+    (nn.MultiheadAttention, "no analog twin yet: its in/out projections are applied functionally "
+                            "(in_proj_weight, out_proj.weight) inside its forward"),
+    (nn.RNNBase, "no analog twin yet for recurrent layers (LSTM/GRU/RNN)"),
+    (nn.modules.conv._ConvTransposeNd, "no analog twin yet for transposed convolutions"),
+    (nn.Conv3d, "no analog twin for 3-d convolutions"),
+    (nn.Embedding, "a lookup table, not a matrix-vector product"),
+    (nn.EmbeddingBag, "a lookup table, not a matrix-vector product"),
+)
+
+
+@dataclass
+class ConversionSummary:
+    """What :func:`analogize` converted and what it left digital, and why.
+
+    Attributes:
+        converted: ``(qualified name, torch type)`` of every layer swapped for its analog twin.
+        left_digital: ``(qualified name, type, reason)`` of every module holding a weight matrix
+            that stays digital (excluded by the caller, grouped with ``skip_grouped``, or
+            without an analog twin).
+    """
+
+    converted: list[tuple[str, str]] = field(default_factory=list)
+    left_digital: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def unsupported(self) -> list[tuple[str, str, str]]:
+        """The modules left digital for lack of an analog twin (not by the caller's choice)."""
+        return [row for row in self.left_digital if not row[2].startswith(("excluded", "grouped"))
+                and "lookup table" not in row[2]]
+
+    def __str__(self) -> str:
+        lines = [f"converted {len(self.converted)} layer(s) to analog"
+                 + (": " + ", ".join(name or "(model)" for name, _ in self.converted) if self.converted else "")]
+        lines += [f"left digital: {name or '(model)'} ({kind}): {reason}" for name, kind, reason in self.left_digital]
+        return "\n".join(lines)
+
+
+def _reason(name: str, module: nn.Module, exclude: Exclude, skip_grouped: bool) -> str | None:
+    """Why ``module`` stays digital, or None if it has a twin and is converted (or holds no matrix)."""
+    kind = type(module)
+    if kind in ANALOG_TWINS:
+        if skip_grouped and getattr(module, "groups", 1) > 1:
+            return "grouped convolution (skip_grouped=True)"
+        if _excluded(exclude, name, module):
+            return "excluded by the caller"
+        return None
+    for base, reason in _NO_TWIN:
+        if isinstance(module, base):
+            return reason
+    if isinstance(module, tuple(ANALOG_TWINS)):
+        return f"a subclass of nn.{next(b.__name__ for b in ANALOG_TWINS if isinstance(module, b))} (its forward may differ)"
+    if any(p.dim() >= 2 for p in module.parameters(recurse=False)):
+        return "weight parameter(s) used by its own forward: no analog twin"
+    return None
+
+
+def conversion_plan(model: nn.Module, exclude: Exclude = None, skip_grouped: bool = False) -> ConversionSummary:
+    """What :func:`analogize` would convert and leave digital, without converting anything.
+
+    Modules inside one that is left digital (``out_proj`` inside ``nn.MultiheadAttention``) are
+    reported with it, not on their own.
+
+    Raises:
+        TypeError: if ``model`` is not an ``nn.Module``.
+    """
+    _check_module(model)
+    summary = ConversionSummary()
+    inside_digital: set[int] = set()
+    for name, module in model.named_modules():
+        if id(module) in inside_digital or isinstance(module, AnalogLayer):
+            inside_digital.update(id(m) for m in module.modules())
+            continue
+        reason = _reason(name, module, exclude, skip_grouped)
+        if reason is not None:
+            summary.left_digital.append((name, type(module).__name__, reason))
+            if not reason.startswith("weight parameter"):  # a container's children are its own
+                inside_digital.update(id(m) for m in module.modules())
+        elif type(module) in ANALOG_TWINS:
+            summary.converted.append((name, type(module).__name__))
+    return summary
+
+
+def _check_module(model: object) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"analogize: expected a torch.nn.Module, got {type(model).__name__}")
 
 
 def _excluded(exclude: Exclude, name: str, module: nn.Module, skip_grouped: bool = False) -> bool:
@@ -61,10 +153,21 @@ def analogize(
     Returns:
         The converted model (``model`` itself if ``inplace``).
 
+    Every module that holds a weight matrix and stays digital is logged with the reason
+    (``logging`` at WARNING when it has no analog twin, INFO otherwise); :func:`conversion_plan`
+    returns the same summary without converting.
+
     Raises:
+        TypeError: if ``model`` is not an ``nn.Module``.
         ValueError: for an unknown preset name.
     """
+    _check_module(model)
     resolved = get_preset(preset)  # fail early on a bad preset name
+    summary = conversion_plan(model, exclude, skip_grouped)
+    for name, kind, reason in summary.left_digital:
+        level = logging.WARNING if (name, kind, reason) in summary.unsupported else logging.INFO
+        logger.log(level, "analogize: %s (%s) stays digital: %s", name or "(model)", kind, reason)
+    logger.info("analogize: %d layer(s) converted to preset %r", len(summary.converted), resolved.name)
     if not inplace:
         model = copy.deepcopy(model)
     twin = ANALOG_TWINS.get(type(model))
