@@ -94,6 +94,9 @@ VARIANTS = {v.name: v for v in (
     Variant("mp:tile_lr_0.3_digital_lr_0.3", "tile step 0.3 and digital SGD step 0.3",
             {"optimizer": "sgd", "lr": 0.3, "analog_lr": 0.3, "momentum": 0.0}),
     Variant("mp:batch_32", "batch 32: twice the updates per epoch", _SGD, batch_size=32),
+    # PCM's first pulses from a reset device are the coarsest (docs/kws_accuracy_notes.md)
+    Variant("mp:tile_lr_0.1_omega_1.4", "tile step 0.1 with weights up to 1.4 device units (finer PCM pulses)",
+            {**_SGD, "analog_lr": 0.1}, {"omega": 1.4}),
     Variant("mp:refresh_10", "refresh check every 10 updates instead of every update", _SGD, {"refresh_every": 10}),
     # -- pcm_tiki_taka (issue 13) ------------------------------------------------------------------
     Variant("tt:default", "one fast-array column transferred per mini-batch, fast lr 1.0, transfer scaled by 0.1",
@@ -123,6 +126,10 @@ VARIANTS = {v.name: v for v in (
             "digital SGD 0.01, transfer scale 0.001, fast lr 0.1",
             {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0},
             {"n_reads_per_transfer": 8, "fast_lr": 0.1, "weight_scaling_omega": 1.4}),
+    Variant("tt:reads_8_omega_1.4", "from scratch with weights up to 1.4 device units (finer PCM pulses)",
+            {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8, "weight_scaling_omega": 1.4}),
+    Variant("tt:reads_8_omega_1.4_transfer_0.03", "omega 1.4 and a 3x smaller transfer step",
+            {**_SGD, "analog_lr": 0.03}, {"n_reads_per_transfer": 8, "weight_scaling_omega": 1.4}),
 )}
 
 

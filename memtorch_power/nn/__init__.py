@@ -1,5 +1,6 @@
 """Analog twins of ``torch.nn`` layers on simulated PCM crossbars, and model conversion."""
 
+from memtorch_power.nn.attention import AnalogMultiheadAttention
 from memtorch_power.nn.base import AnalogLayer
 from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
 from memtorch_power.nn.convert import (
@@ -20,6 +21,7 @@ __all__ = [
     "AnalogConv2d",
     "AnalogLayer",
     "AnalogLinear",
+    "AnalogMultiheadAttention",
     "Crossbar",
     "DRIFT_TIMES_S",
     "ConversionSummary",

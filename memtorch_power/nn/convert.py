@@ -10,17 +10,20 @@ from typing import Callable, Iterable
 
 from torch import nn
 
+from memtorch_power.nn.attention import AnalogMultiheadAttention
 from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer
 from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.presets import PresetLike, get_preset
 
-#: torch layer type -> analog twin. Subclasses of these torch types are not swapped
-#: (their forward may differ); only exact types are.
-ANALOG_TWINS: dict[type[nn.Module], type[AnalogLayer]] = {
+#: torch layer type -> analog twin (a class with ``from_torch(module, preset)`` and
+#: ``to_torch()``). Subclasses of these torch types are not swapped (their forward may differ);
+#: only exact types are.
+ANALOG_TWINS: dict[type[nn.Module], type[nn.Module]] = {
     nn.Linear: AnalogLinear,
     nn.Conv1d: AnalogConv1d,
     nn.Conv2d: AnalogConv2d,
+    nn.MultiheadAttention: AnalogMultiheadAttention,
 }
 
 Exclude = Iterable[str] | Callable[[str, nn.Module], bool] | None
@@ -29,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 #: Why a weight-holding module without an analog twin stays digital (checked in this order).
 _NO_TWIN: tuple[tuple[type[nn.Module], str], ...] = (
-    (nn.MultiheadAttention, "no analog twin yet: its in/out projections are applied functionally "
-                            "(in_proj_weight, out_proj.weight) inside its forward"),
     (nn.RNNBase, "no analog twin yet for recurrent layers (LSTM/GRU/RNN)"),
     (nn.modules.conv._ConvTransposeNd, "no analog twin yet for transposed convolutions"),
     (nn.Conv3d, "no analog twin for 3-d convolutions"),
@@ -69,6 +70,8 @@ class ConversionSummary:
 def _reason(name: str, module: nn.Module, exclude: Exclude, skip_grouped: bool) -> str | None:
     """Why ``module`` stays digital, or None if it has a twin and is converted (or holds no matrix)."""
     kind = type(module)
+    if kind is nn.MultiheadAttention and (module.bias_k is not None or module.add_zero_attn):
+        return "add_bias_kv / add_zero_attn: not supported by AnalogMultiheadAttention"
     if kind in ANALOG_TWINS:
         if skip_grouped and getattr(module, "groups", 1) > 1:
             return "grouped convolution (skip_grouped=True)"
@@ -96,18 +99,19 @@ def conversion_plan(model: nn.Module, exclude: Exclude = None, skip_grouped: boo
     """
     _check_module(model)
     summary = ConversionSummary()
-    inside_digital: set[int] = set()
+    handled: set[int] = set()
     for name, module in model.named_modules():
-        if id(module) in inside_digital or isinstance(module, AnalogLayer):
-            inside_digital.update(id(m) for m in module.modules())
+        if id(module) in handled or isinstance(module, (AnalogLayer, AnalogMultiheadAttention)):
+            handled.update(id(m) for m in module.modules())
             continue
         reason = _reason(name, module, exclude, skip_grouped)
         if reason is not None:
             summary.left_digital.append((name, type(module).__name__, reason))
             if not reason.startswith("weight parameter"):  # a container's children are its own
-                inside_digital.update(id(m) for m in module.modules())
+                handled.update(id(m) for m in module.modules())
         elif type(module) in ANALOG_TWINS:
             summary.converted.append((name, type(module).__name__))
+            handled.update(id(m) for m in module.modules())  # its twin holds its children
     return summary
 
 
@@ -133,7 +137,8 @@ def analogize(
     inplace: bool = False,
     skip_grouped: bool = False,
 ) -> nn.Module:
-    """Replace every ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` by its analog twin.
+    """Replace every ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d`` and ``nn.MultiheadAttention``
+    by its analog twin (:data:`ANALOG_TWINS`).
 
     Weights and biases are copied, so a trained model keeps what it learned. Nested
     modules, ``nn.Sequential``, ``nn.ModuleList``/``ModuleDict`` and custom modules are
@@ -172,14 +177,14 @@ def analogize(
         model = copy.deepcopy(model)
     twin = ANALOG_TWINS.get(type(model))
     if twin is not None:
-        return model if _excluded(exclude, "", model, skip_grouped) else twin.from_torch(model, resolved)
+        return model if _reason("", model, exclude, skip_grouped) else twin.from_torch(model, resolved)  # type: ignore[attr-defined]
     for name, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
             qualified = f"{name}.{child_name}" if name else child_name
             twin = ANALOG_TWINS.get(type(child))
-            if twin is None or _excluded(exclude, qualified, child, skip_grouped):
+            if twin is None or _reason(qualified, child, exclude, skip_grouped):
                 continue
-            setattr(module, child_name, twin.from_torch(child, resolved))
+            setattr(module, child_name, twin.from_torch(child, resolved))  # type: ignore[attr-defined]
     return model
 
 
@@ -194,11 +199,11 @@ def digitalize(model: nn.Module, inplace: bool = False) -> nn.Module:
     """
     if not inplace:
         model = copy.deepcopy(model)
-    if isinstance(model, AnalogLayer):
+    if isinstance(model, (AnalogLayer, AnalogMultiheadAttention)):
         return model.to_torch()
     for _, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
-            if isinstance(child, AnalogLayer):
+            if isinstance(child, (AnalogLayer, AnalogMultiheadAttention)):
                 setattr(module, child_name, child.to_torch())
     return model
 

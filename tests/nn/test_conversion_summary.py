@@ -26,23 +26,24 @@ class Mixed(nn.Module):
 def test_plan_lists_every_weight_matrix_left_digital_with_its_reason() -> None:
     plan = conversion_plan(Mixed(), exclude=["head"], skip_grouped=True)
     reasons = {name: reason for name, _, reason in plan.left_digital}
-    assert "in/out projections" in reasons["attn"]
-    assert "attn.out_proj" not in reasons  # reported with its attention module
+    assert "attn" not in reasons and "attn.out_proj" not in reasons  # converted as a whole
     assert "recurrent" in reasons["lstm"]
     assert "transposed" in reasons["up"]
     assert reasons["depthwise"].startswith("grouped")
     assert reasons["head"].startswith("excluded")
     assert "lookup table" in reasons["embed"]
     assert "own forward" in reasons[""]  # the bare 8x8 parameter of the root
-    assert {name for name, *_ in plan.unsupported} == {"attn", "lstm", "up", ""}
-    assert "left digital: attn" in str(plan)
+    assert {name for name, *_ in plan.unsupported} == {"lstm", "up", ""}
+    assert ("attn", "MultiheadAttention") in plan.converted
+    assert "left digital: lstm" in str(plan)
 
 
 def test_analogize_warns_about_unsupported_layers_and_converts_the_rest(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="memtorch_power.nn.convert"):
         model = analogize(Mixed(), "ideal")
     warned = {record.getMessage().split(" ")[1] for record in caplog.records if record.levelno == logging.WARNING}
-    assert warned == {"attn", "lstm", "up", "(model)"}
+    assert warned == {"lstm", "up", "(model)"}
+    assert type(model.attn).__name__ == "AnalogMultiheadAttention"
     assert type(model.head).__name__ == "AnalogLinear"
     assert type(model.depthwise).__name__ == "AnalogConv1d"
     assert conversion_plan(model).converted == []  # nothing left to convert
