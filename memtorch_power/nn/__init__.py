@@ -10,18 +10,23 @@ from memtorch_power.nn.convert import (
     analogize,
     conversion_plan,
     digitalize,
+    twin_of,
 )
 from memtorch_power.nn.crossbar import Crossbar
 from memtorch_power.nn.inference import DRIFT_TIMES_S, drift, program
 from memtorch_power.nn.linear import AnalogLinear
+from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN
 
 __all__ = [
     "ANALOG_TWINS",
     "AnalogConv1d",
     "AnalogConv2d",
     "AnalogLayer",
+    "AnalogGRU",
+    "AnalogLSTM",
     "AnalogLinear",
     "AnalogMultiheadAttention",
+    "AnalogRNN",
     "Crossbar",
     "DRIFT_TIMES_S",
     "ConversionSummary",
@@ -29,6 +34,7 @@ __all__ = [
     "conversion_plan",
     "analogize",
     "digitalize",
+    "twin_of",
     "drift",
     "program",
 ]

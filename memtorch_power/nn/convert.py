@@ -14,6 +14,7 @@ from memtorch_power.nn.attention import AnalogMultiheadAttention
 from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer
 from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
 from memtorch_power.nn.linear import AnalogLinear
+from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN, _AnalogRecurrent
 from memtorch_power.presets import PresetLike, get_preset
 
 #: torch layer type -> analog twin (a class with ``from_torch(module, preset)`` and
@@ -24,7 +25,13 @@ ANALOG_TWINS: dict[type[nn.Module], type[nn.Module]] = {
     nn.Conv1d: AnalogConv1d,
     nn.Conv2d: AnalogConv2d,
     nn.MultiheadAttention: AnalogMultiheadAttention,
+    nn.LSTM: AnalogLSTM,
+    nn.GRU: AnalogGRU,
+    nn.RNN: AnalogRNN,
 }
+
+#: Analog twins that are containers of analog layers (converted back as a whole by digitalize).
+_COMPOSITE_TWINS = (AnalogMultiheadAttention, _AnalogRecurrent)
 
 Exclude = Iterable[str] | Callable[[str, nn.Module], bool] | None
 
@@ -32,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 #: Why a weight-holding module without an analog twin stays digital (checked in this order).
 _NO_TWIN: tuple[tuple[type[nn.Module], str], ...] = (
-    (nn.RNNBase, "no analog twin yet for recurrent layers (LSTM/GRU/RNN)"),
     (nn.modules.conv._ConvTransposeNd, "no analog twin yet for transposed convolutions"),
     (nn.Conv3d, "no analog twin for 3-d convolutions"),
     (nn.Embedding, "a lookup table, not a matrix-vector product"),
@@ -67,12 +73,23 @@ class ConversionSummary:
         return "\n".join(lines)
 
 
+def twin_of(module: nn.Module) -> type[nn.Module] | None:
+    """The analog twin class of ``module``: by exact type, or :class:`AnalogLinear` for an
+    ``nn.Linear`` subclass that keeps ``nn.Linear.forward`` (``NonDynamicallyQuantizableLinear``)."""
+    twin = ANALOG_TWINS.get(type(module))
+    if twin is None and isinstance(module, nn.Linear) and type(module).forward is nn.Linear.forward:
+        return AnalogLinear
+    return twin
+
+
 def _reason(name: str, module: nn.Module, exclude: Exclude, skip_grouped: bool) -> str | None:
     """Why ``module`` stays digital, or None if it has a twin and is converted (or holds no matrix)."""
     kind = type(module)
     if kind is nn.MultiheadAttention and (module.bias_k is not None or module.add_zero_attn):
         return "add_bias_kv / add_zero_attn: not supported by AnalogMultiheadAttention"
-    if kind in ANALOG_TWINS:
+    if kind is nn.LSTM and module.proj_size:
+        return "proj_size: not supported by AnalogLSTM"
+    if twin_of(module) is not None:
         if skip_grouped and getattr(module, "groups", 1) > 1:
             return "grouped convolution (skip_grouped=True)"
         if _excluded(exclude, name, module):
@@ -82,7 +99,8 @@ def _reason(name: str, module: nn.Module, exclude: Exclude, skip_grouped: bool) 
         if isinstance(module, base):
             return reason
     if isinstance(module, tuple(ANALOG_TWINS)):
-        return f"a subclass of nn.{next(b.__name__ for b in ANALOG_TWINS if isinstance(module, b))} (its forward may differ)"
+        base = next(b.__name__ for b in ANALOG_TWINS if isinstance(module, b))
+        return f"a subclass of nn.{base} with its own forward (it may not compute what nn.{base} does)"
     if any(p.dim() >= 2 for p in module.parameters(recurse=False)):
         return "weight parameter(s) used by its own forward: no analog twin"
     return None
@@ -101,7 +119,7 @@ def conversion_plan(model: nn.Module, exclude: Exclude = None, skip_grouped: boo
     summary = ConversionSummary()
     handled: set[int] = set()
     for name, module in model.named_modules():
-        if id(module) in handled or isinstance(module, (AnalogLayer, AnalogMultiheadAttention)):
+        if id(module) in handled or isinstance(module, (AnalogLayer, *_COMPOSITE_TWINS)):
             handled.update(id(m) for m in module.modules())
             continue
         reason = _reason(name, module, exclude, skip_grouped)
@@ -109,7 +127,7 @@ def conversion_plan(model: nn.Module, exclude: Exclude = None, skip_grouped: boo
             summary.left_digital.append((name, type(module).__name__, reason))
             if not reason.startswith("weight parameter"):  # a container's children are its own
                 handled.update(id(m) for m in module.modules())
-        elif type(module) in ANALOG_TWINS:
+        elif twin_of(module) is not None:
             summary.converted.append((name, type(module).__name__))
             handled.update(id(m) for m in module.modules())  # its twin holds its children
     return summary
@@ -137,8 +155,9 @@ def analogize(
     inplace: bool = False,
     skip_grouped: bool = False,
 ) -> nn.Module:
-    """Replace every ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d`` and ``nn.MultiheadAttention``
-    by its analog twin (:data:`ANALOG_TWINS`).
+    """Replace every ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d``, ``nn.MultiheadAttention``,
+    ``nn.LSTM``, ``nn.GRU`` and ``nn.RNN`` by its analog twin (:data:`ANALOG_TWINS`), and
+    ``nn.Linear`` subclasses that keep ``nn.Linear.forward``.
 
     Weights and biases are copied, so a trained model keeps what it learned. Nested
     modules, ``nn.Sequential``, ``nn.ModuleList``/``ModuleDict`` and custom modules are
@@ -175,16 +194,14 @@ def analogize(
     logger.info("analogize: %d layer(s) converted to preset %r", len(summary.converted), resolved.name)
     if not inplace:
         model = copy.deepcopy(model)
-    twin = ANALOG_TWINS.get(type(model))
-    if twin is not None:
-        return model if _reason("", model, exclude, skip_grouped) else twin.from_torch(model, resolved)  # type: ignore[attr-defined]
+    convert = {name for name, _ in summary.converted}
+    if "" in convert:  # the model is one layer
+        return twin_of(model).from_torch(model, resolved)  # type: ignore[union-attr]
     for name, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
             qualified = f"{name}.{child_name}" if name else child_name
-            twin = ANALOG_TWINS.get(type(child))
-            if twin is None or _reason(qualified, child, exclude, skip_grouped):
-                continue
-            setattr(module, child_name, twin.from_torch(child, resolved))  # type: ignore[attr-defined]
+            if qualified in convert:
+                setattr(module, child_name, twin_of(child).from_torch(child, resolved))  # type: ignore[union-attr]
     return model
 
 
@@ -199,11 +216,11 @@ def digitalize(model: nn.Module, inplace: bool = False) -> nn.Module:
     """
     if not inplace:
         model = copy.deepcopy(model)
-    if isinstance(model, (AnalogLayer, AnalogMultiheadAttention)):
+    if isinstance(model, (AnalogLayer, *_COMPOSITE_TWINS)):
         return model.to_torch()
     for _, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
-            if isinstance(child, (AnalogLayer, AnalogMultiheadAttention)):
+            if isinstance(child, (AnalogLayer, *_COMPOSITE_TWINS)):
                 setattr(module, child_name, child.to_torch())
     return model
 

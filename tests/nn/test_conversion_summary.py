@@ -27,22 +27,23 @@ def test_plan_lists_every_weight_matrix_left_digital_with_its_reason() -> None:
     plan = conversion_plan(Mixed(), exclude=["head"], skip_grouped=True)
     reasons = {name: reason for name, _, reason in plan.left_digital}
     assert "attn" not in reasons and "attn.out_proj" not in reasons  # converted as a whole
-    assert "recurrent" in reasons["lstm"]
+    assert "lstm" not in reasons  # converted to AnalogLSTM
     assert "transposed" in reasons["up"]
     assert reasons["depthwise"].startswith("grouped")
     assert reasons["head"].startswith("excluded")
     assert "lookup table" in reasons["embed"]
     assert "own forward" in reasons[""]  # the bare 8x8 parameter of the root
-    assert {name for name, *_ in plan.unsupported} == {"lstm", "up", ""}
-    assert ("attn", "MultiheadAttention") in plan.converted
-    assert "left digital: lstm" in str(plan)
+    assert {name for name, *_ in plan.unsupported} == {"up", ""}
+    assert ("attn", "MultiheadAttention") in plan.converted and ("lstm", "LSTM") in plan.converted
+    assert "left digital: up" in str(plan)
 
 
 def test_analogize_warns_about_unsupported_layers_and_converts_the_rest(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="memtorch_power.nn.convert"):
         model = analogize(Mixed(), "ideal")
     warned = {record.getMessage().split(" ")[1] for record in caplog.records if record.levelno == logging.WARNING}
-    assert warned == {"lstm", "up", "(model)"}
+    assert warned == {"up", "(model)"}
+    assert type(model.lstm).__name__ == "AnalogLSTM"
     assert type(model.attn).__name__ == "AnalogMultiheadAttention"
     assert type(model.head).__name__ == "AnalogLinear"
     assert type(model.depthwise).__name__ == "AnalogConv1d"
@@ -68,3 +69,23 @@ def test_float_and_cpu_are_no_ops_on_an_analog_model() -> None:
     x = torch.randn(2, 4)
     before = model(x)
     torch.testing.assert_close(model.float().to("cpu")(x), before)
+
+
+def test_linear_subclasses_keeping_linears_forward_are_converted() -> None:
+    class Plain(nn.Linear):
+        pass
+
+    class Scaled(nn.Linear):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return 2 * super().forward(x)
+
+    model = analogize(nn.Sequential(Plain(4, 3), nn.ReLU(), Scaled(3, 2)), "ideal")
+    assert type(model[0]).__name__ == "AnalogLinear"
+    assert type(model[2]) is Scaled  # its own forward: left digital, with a warning
+    assert "own forward" in dict((n, r) for n, _, r in conversion_plan(model).left_digital)["2"]
+
+
+def test_attention_left_digital_keeps_its_out_projection_digital() -> None:
+    """out_proj is read functionally by its attention module: converting it alone would be wrong."""
+    model = analogize(nn.Sequential(nn.MultiheadAttention(8, 2, add_bias_kv=True)), "ideal")
+    assert type(model[0].out_proj).__name__ == "NonDynamicallyQuantizableLinear"
