@@ -30,6 +30,7 @@ from memtorch_power.energy.history import (
     plot_accuracy_vs_energy,
 )
 from memtorch_power.energy.operators import register_operator
+from memtorch_power.energy.rules import Work, register_module_rule
 from memtorch_power.energy.mapping import TileMapping, full_tile_tops_per_watt, map_tiles
 from memtorch_power.energy.profiles import (
     AnalogProfile,
@@ -69,7 +70,9 @@ __all__ = [
     "TileMapping",
     "energy_per_inference",
     "estimate",
+    "register_module_rule",
     "register_operator",
+    "Work",
     "full_tile_tops_per_watt",
     "get_analog_profile",
     "get_digital_profile",

@@ -159,10 +159,36 @@ def _unknown(m: Any, x: Tensor, out: Tensor) -> Work:
     return Work(0, 0, out.numel(), x.numel(), out.numel())
 
 
+#: Rules users registered for their own module types (:func:`register_module_rule`).
+MODULE_RULES: dict[type[nn.Module], Rule] = {}
+
+
+def register_module_rule(module_type: type[nn.Module], rule: Rule) -> None:
+    """Count ``module_type`` (and its subclasses) with ``rule`` instead of operator by operator.
+
+    ``rule(module, input, output) -> Work`` gets the module's first input and output tensors of
+    each call. A registered rule wins over the built-in ones (not over analog layers); to
+    price a single unknown *operator* instead, use
+    :func:`memtorch_power.energy.operators.register_operator`.
+
+    Raises:
+        TypeError: if ``module_type`` is not an ``nn.Module`` subclass or ``rule`` not callable.
+    """
+    if not (isinstance(module_type, type) and issubclass(module_type, nn.Module)):
+        raise TypeError(f"register_module_rule: expected an nn.Module subclass, got {module_type!r}")
+    if not callable(rule):
+        raise TypeError(f"register_module_rule: rule must be callable, got {type(rule).__name__}")
+    MODULE_RULES[module_type] = rule
+
+
 def rule_for(module: nn.Module) -> tuple[Rule, bool]:
-    """The rule of ``module`` and whether it is exact (False: one op per output element)."""
+    """The rule of ``module`` and whether it is exact (False: no rule; its operators are counted
+    one by one instead)."""
     if isinstance(module, AnalogLayer):
         return analog_work, True  # type: ignore[return-value]
+    for base in type(module).__mro__:
+        if base in MODULE_RULES:
+            return MODULE_RULES[base], True
     kind = type(module)
     if kind in OPS_PER_ELEMENT:
         per = OPS_PER_ELEMENT[kind]

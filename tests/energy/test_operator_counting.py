@@ -182,3 +182,22 @@ def test_register_operator_needs_one_price() -> None:
         register_operator(torch.ops.aten.i0)
     with pytest.raises(ValueError, match="ops_per_element"):
         register_operator(torch.ops.aten.i0, ops_per_element=-1)
+
+
+def test_register_module_rule_counts_a_user_module_as_a_whole() -> None:
+    from memtorch_power.energy import Work, register_module_rule
+    from memtorch_power.energy.rules import MODULE_RULES
+
+    class Lookup(nn.Module):  # a user module: its operators would be counted one by one
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.exp(x) + 1
+
+    model = analogize(nn.Sequential(nn.Linear(4, 4), Lookup()), "ideal")
+    assert count(model, torch.randn(2, 4), training=False)["1"].forward.ops == 2 * 4 * 4 + 2 * 4
+    try:
+        register_module_rule(Lookup, lambda m, x, out: Work(0, 0, 3 * out.numel(), x.numel(), out.numel()))
+        assert count(model, torch.randn(2, 4), training=False)["1"].forward.ops == 3 * 8
+    finally:
+        MODULE_RULES.pop(Lookup, None)
+    with pytest.raises(TypeError, match="nn.Module subclass"):
+        register_module_rule(int, lambda m, x, out: None)
