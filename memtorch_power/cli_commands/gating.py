@@ -41,7 +41,7 @@ examples:
 def configure(parser: argparse.ArgumentParser) -> None:
     add_config_options(parser, "GatingConfig", "runs/gating/<time>")
     parser.add_argument("--checkpoint", default=None,
-                        help="KeywordSpotter checkpoint (trusted: loaded with weights_only=False)")
+                        help="KeywordSpotter checkpoint (loaded with weights_only=True)")
 
 def build_config(args: argparse.Namespace) -> "GatingConfig":
     """The :class:`GatingConfig` of ``--config``, ``--set`` and ``--checkpoint``, every name checked."""

@@ -158,7 +158,7 @@ class KeywordSpotter(L.LightningModule):
 def _digital_state_dict(path: str) -> dict[str, Tensor]:
     """The digital network's weights from a KeywordSpotter checkpoint or a plain state_dict."""
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=False)
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"init_from: no checkpoint at {path!r}") from None
     state = loaded.get("state_dict", loaded) if isinstance(loaded, dict) else loaded

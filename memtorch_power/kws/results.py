@@ -10,8 +10,8 @@
   (:func:`best_checkpoint`).
 
 Tables are pandas DataFrames; accuracies are fractions in [0, 1], energies in J.
-Checkpoints of analog models hold aihwkit objects and are loaded with
-``weights_only=False``: load only files you trust.
+Checkpoints are loaded with ``weights_only=True``: the aihwkit classes of analog layers are
+registered as safe by :mod:`memtorch_power.nn.safe_load`, and nothing else is unpickled.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
 
 # -- checkpoints ------------------------------------------------------------------------------------
 def read_checkpoint(path: PathLike) -> dict[str, Any]:
-    """The raw checkpoint dictionary (CPU, ``weights_only=False``).
+    """The raw checkpoint dictionary (CPU, ``weights_only=True``).
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -48,7 +48,7 @@ def read_checkpoint(path: PathLike) -> dict[str, Any]:
     """
     if not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ValueError(f"{path} is not a Lightning checkpoint (no 'state_dict' entry)")
     return checkpoint
@@ -69,7 +69,7 @@ def load_keyword_spotter(path: PathLike) -> "KeywordSpotter":
     checkpoint = read_checkpoint(path)
     if "hyper_parameters" not in checkpoint or "model" not in checkpoint["hyper_parameters"]:
         raise ValueError(f"{path} is not a KeywordSpotter checkpoint (no model hyper-parameters)")
-    module = KeywordSpotter.load_from_checkpoint(Path(path), map_location="cpu", weights_only=False, init_from=None)
+    module = KeywordSpotter.load_from_checkpoint(Path(path), map_location="cpu", weights_only=True, init_from=None)
     return module.eval()
 
 

@@ -16,6 +16,7 @@ from memtorch_power.nn.crossbar import Crossbar
 from memtorch_power.nn.inference import DRIFT_TIMES_S, drift, program
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN
+from memtorch_power.nn.safe_load import register_builtin_presets, register_checkpoint_classes
 
 __all__ = [
     "ANALOG_TWINS",
@@ -37,4 +38,7 @@ __all__ = [
     "twin_of",
     "drift",
     "program",
+    "register_checkpoint_classes",
 ]
+
+register_builtin_presets()  # analog checkpoints load with torch.load(weights_only=True)

@@ -129,14 +129,14 @@ def test_a_resumed_run_continues_the_energy_curve(tmp_path) -> None:  # type: ig
     _trainer(tmp_path / "resumed", 2, first).fit(_Classifier(), _loader(), _loader())
     checkpoint = tmp_path / "resumed" / "last.ckpt"
     # the monitor's state in the checkpoint is plain data (JSON-serialisable)
-    states = torch.load(checkpoint, weights_only=False)["callbacks"]
+    states = torch.load(checkpoint, weights_only=True)["callbacks"]
     saved = next(value for key, value in states.items() if key.startswith("EnergyMonitor"))
     assert len(json.loads(json.dumps(saved))["history"]) == 2
 
     resumed = EnergyMonitor(dirpath=tmp_path / "resumed")
-    # analog checkpoints still pickle aihwkit's RPUConfig (issue 15): trusted file, weights_only=False
+    # analog checkpoints load with weights_only=True (memtorch_power.nn.safe_load)
     _trainer(tmp_path / "resumed", 4, resumed).fit(_Classifier(), _loader(), _loader(), ckpt_path=checkpoint,
-                                                   weights_only=False)
+                                                   weights_only=True)
     assert [row.epoch for row in resumed.history] == [0, 1, 2, 3]
     assert [row.step for row in resumed.history] == [5, 10, 15, 20]
     # same workload per epoch, so the resumed curve ends where the uninterrupted one does
@@ -155,6 +155,6 @@ def test_evaluating_an_earlier_checkpoint_after_fit_keeps_the_fit_counts(tmp_pat
     trainer.fit(module, _loader(), _loader())
     before = monitor.report("train").analog_j()
     # Lightning restores callbacks from the checkpoint here too; that older state must not win
-    trainer.validate(module, _loader(), ckpt_path=str(tmp_path / "e0.ckpt"), weights_only=False, verbose=False)
+    trainer.validate(module, _loader(), ckpt_path=str(tmp_path / "e0.ckpt"), weights_only=True, verbose=False)
     assert len(monitor.history) == 3
     assert monitor.report("train").analog_j() == pytest.approx(before, rel=1e-12)

@@ -48,14 +48,20 @@ def test_recipe_fits_tests_and_reloads(config: str, speech_commands_root: Path, 
     metrics = (run / "metrics.csv").read_text()
     assert "val/acc" in metrics and "test/acc" in metrics
 
-    reloaded = KeywordSpotter.load_from_checkpoint(checkpoints[0], weights_only=False)
-    again = KeywordSpotter.load_from_checkpoint(checkpoints[0], weights_only=False)
+    reloaded = KeywordSpotter.load_from_checkpoint(checkpoints[0], weights_only=True)
+    again = KeywordSpotter.load_from_checkpoint(checkpoints[0], weights_only=True)
     x = torch.randn(4, 1, reloaded.hparams.n_features, reloaded.hparams.n_frames)
     torch.testing.assert_close(_predictions(reloaded, x), _predictions(again, x))
-    state = torch.load(checkpoints[0], weights_only=False)["state_dict"]
+    state = torch.load(checkpoints[0], weights_only=True)["state_dict"]
     for name, value in reloaded.state_dict().items():
         if isinstance(value, torch.Tensor):
             torch.testing.assert_close(value.reshape(-1), state[name].reshape(-1), msg=name)
+
+    # the CLI evaluates a saved checkpoint with torch's default weights_only=True (issue 15 §4)
+    main(["test", "--config", str(REPO / "recipes" / "configs" / config), "--data.root", str(speech_commands_root),
+          "--trainer.limit_test_batches", "2", "--trainer.enable_progress_bar", "false",
+          "--trainer.logger.init_args.save_dir", str(tmp_path / "evaluated"), "--ckpt_path", str(checkpoints[0])])
+    assert "test/acc" in next((tmp_path / "evaluated").rglob("metrics.csv")).read_text()
 
     if config == "pcm_hwa.yaml":
         drift = json.loads((run / "drift.json").read_text())

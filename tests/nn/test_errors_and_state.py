@@ -50,7 +50,7 @@ def _round_trip(obj: object) -> object:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     buffer.seek(0)
-    return torch.load(buffer, weights_only=False)
+    return torch.load(buffer, weights_only=False)  # whole pickled modules: never weights-only
 
 
 def _model(preset: str) -> nn.Module:

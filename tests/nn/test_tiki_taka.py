@@ -71,7 +71,7 @@ def test_checkpoints_keep_both_arrays() -> None:
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)  # aihwkit 1.1.0 alone raises "Key 1.num_states already exists"
     fresh = analogize(nn.Sequential(nn.Linear(4, 3)), "pcm_tiki_taka")
-    fresh.load_state_dict(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False))
+    fresh.load_state_dict(torch.load(io.BytesIO(buffer.getvalue()), weights_only=True))
     tile, loaded = (next(t for c in m[0].analog_crossbars() for t in c.analog_tiles()).tile for m in (model, fresh))
     # the weights the network computes with come back exactly; aihwkit's load re-writes the PCM
     # pair from them (set_weights), so the split between G+ and G- and the fast array's pending
