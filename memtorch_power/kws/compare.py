@@ -57,6 +57,7 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     # Tiki-Taka: the fast array steps at fast_lr 1.0; the tile lr scales the transfer to PCM
     # (0.1: 53 % validation after 10 epochs, 1.0: 42 %; benchmarks/results/pcm_tiki_taka_sweep.json)
     "pcm_tiki_taka": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
+    "pcm_tiki_taka_adapt": {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0},
     # no tile step tried learned in 4 epochs (analog_lr 1.0, 0.1, 0.01: 15-18 %); see
     # BENCHMARKS.md for why in-array SGD on PCM trails
     "pcm_training": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
@@ -68,6 +69,9 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
 #: forward instead of relearning them.
 FINETUNE_TRAINING: dict[str, dict[str, Any]] = {
     "pcm_hwa": {"optimizer": "adam", "lr": 2e-3},
+    # in-array adaptation: small steps for the trained batch norms and the transfers to PCM
+    # (benchmarks/results/pcm_tiki_taka_sweep.json, tt:finetune_omega_1.4)
+    "pcm_tiki_taka_adapt": {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0},
 }
 
 
