@@ -52,6 +52,15 @@ class KeywordSpotter(L.LightningModule):
         init_from: optional path of a checkpoint (of this module) or of a ``state_dict`` of
             the digital network to start from, e.g. hardware-aware fine-tuning of a
             digitally trained model.
+        distill_from: optional digital checkpoint (or ``state_dict``) of the same architecture
+            to distil from (knowledge distillation, Hinton et al. 2015, as used for
+            hardware-aware training of analog models by Rasch et al., Nature Communications 14,
+            5282, 2023): the training loss adds ``distill_weight * T^2 * KL(teacher || student)``
+            on temperature-``T`` softmaxes. The teacher is frozen, runs digitally, and is not
+            part of the checkpoint or of the energy report (its forward is training-host work).
+        distill_weight: weight of the distillation term in [0, 1]; the label loss gets
+            ``1 - distill_weight``. 0 disables distillation.
+        distill_temperature: softmax temperature ``T`` (> 0) of teacher and student.
     """
 
     def __init__(
@@ -73,9 +82,16 @@ class KeywordSpotter(L.LightningModule):
         label_smoothing: float = 0.0,
         mixup_alpha: float = 0.0,
         init_from: str | None = None,
+        distill_from: str | None = None,
+        distill_weight: float = 0.5,
+        distill_temperature: float = 4.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
+        if not 0.0 <= distill_weight <= 1.0:
+            raise ValueError(f"distill_weight must be in [0, 1], got {distill_weight}")
+        if distill_temperature <= 0:
+            raise ValueError(f"distill_temperature must be > 0, got {distill_temperature}")
         if lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {lr_schedule!r}")
         if not 0.0 <= label_smoothing < 1.0:
@@ -90,6 +106,12 @@ class KeywordSpotter(L.LightningModule):
         self.network = network if preset == DIGITAL else analogize(
             network, preset, exclude=exclude, skip_grouped=skip_grouped
         )
+        # the frozen digital teacher: kept out of the module tree (not saved, not counted)
+        self.__dict__["_teacher"] = None
+        if distill_from:
+            teacher = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
+            teacher.load_state_dict(_digital_state_dict(distill_from))
+            self.__dict__["_teacher"] = teacher.eval().requires_grad_(False)
         self.loss = nn.CrossEntropyLoss()
         self.train_loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         metric = dict(task="multiclass", num_classes=num_classes)
@@ -111,15 +133,33 @@ class KeywordSpotter(L.LightningModule):
         if self.hparams.mixup_alpha > 0:
             mix = torch.distributions.Beta(self.hparams.mixup_alpha, self.hparams.mixup_alpha).sample()
             partner = torch.randperm(len(y), device=y.device)
-            logits = self(mix * x + (1 - mix) * x[partner])
+            x = mix * x + (1 - mix) * x[partner]  # the teacher, if any, sees the same mixed input
+            logits = self(x)
             loss = mix * self.train_loss(logits, y) + (1 - mix) * self.train_loss(logits, y[partner])
         else:
             logits = self(x)
             loss = self.train_loss(logits, y)
+        if self._teacher is not None and self.hparams.distill_weight > 0:
+            loss = self._distilled(loss, logits, x)
         self.train_accuracy(logits, y)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=len(y))
         self.log("train/acc", self.train_accuracy, prog_bar=True, on_step=False, on_epoch=True)
         return loss
+
+    def distillation_loss(self, logits: Tensor, teacher_logits: Tensor) -> Tensor:
+        """``T^2 * KL(softmax(teacher / T) || softmax(student / T))``, averaged over the batch."""
+        t = self.hparams.distill_temperature
+        return nn.functional.kl_div(torch.log_softmax(logits / t, dim=-1), torch.log_softmax(teacher_logits / t, dim=-1),
+                                    reduction="batchmean", log_target=True) * t * t
+
+    def _distilled(self, label_loss: Tensor, logits: Tensor, x: Tensor) -> Tensor:
+        teacher = self._teacher.to(x.device)
+        with torch.no_grad():
+            teacher_logits = teacher(x)
+        distill = self.distillation_loss(logits, teacher_logits)
+        self.log("train/distill_loss", distill, on_step=False, on_epoch=True, batch_size=len(x))
+        weight = self.hparams.distill_weight
+        return (1 - weight) * label_loss + weight * distill
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         x, y = batch

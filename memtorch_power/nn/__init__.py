@@ -13,7 +13,13 @@ from memtorch_power.nn.convert import (
     twin_of,
 )
 from memtorch_power.nn.crossbar import Crossbar
-from memtorch_power.nn.inference import DRIFT_TIMES_S, drift, program
+from memtorch_power.nn.inference import (
+    DRIFT_TIMES_S,
+    drift,
+    program,
+    recalibrate_batchnorm,
+    set_drift_compensation,
+)
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN
 from memtorch_power.nn.safe_load import register_builtin_presets, register_checkpoint_classes
@@ -38,6 +44,8 @@ __all__ = [
     "twin_of",
     "drift",
     "program",
+    "recalibrate_batchnorm",
+    "set_drift_compensation",
     "register_checkpoint_classes",
 ]
 

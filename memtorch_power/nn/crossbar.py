@@ -53,10 +53,17 @@ class Crossbar(_AihwkitLinear):
 
 
 def _match_scalar_buffer_shapes(module: Crossbar, state_dict: dict, prefix: str, *_: object) -> None:
-    """Drift sets the drift-compensation factor ``alpha`` to a 0-d tensor where a fresh tile
-    holds a ``[1]`` buffer; reshape such one-element entries so a drifted state loads."""
-    for name, buffer in module.named_buffers():
+    """Drift sets the drift-compensation factor ``alpha`` to a 0-d tensor (global compensation)
+    or a per-column vector where a fresh tile holds a ``[1]`` buffer: reshape one-element entries,
+    and give a one-element buffer the saved shape, so a drifted state loads."""
+    for name, buffer in list(module.named_buffers()):
         key = prefix + name
         value = state_dict.get(key)
-        if value is not None and value.shape != buffer.shape and value.numel() == buffer.numel():
+        if value is None or value.shape == buffer.shape:
+            continue
+        if value.numel() == buffer.numel():
             state_dict[key] = value.reshape(buffer.shape)
+        elif buffer.numel() == 1:
+            owner_path, _, leaf = name.rpartition(".")
+            owner = module.get_submodule(owner_path) if owner_path else module
+            setattr(owner, leaf, torch.empty(value.shape, dtype=buffer.dtype, device=buffer.device))

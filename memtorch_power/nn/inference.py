@@ -8,9 +8,15 @@ compensation rescales the outputs as the chip would.
 
 from __future__ import annotations
 
-from torch import nn
+from typing import Iterable, Literal
+
+import torch
+from aihwkit.inference.compensation.drift import GlobalDriftCompensation, PerColumnDriftCompensation
+from torch import Tensor, nn
 
 from memtorch_power.nn.convert import analog_layers
+
+DriftCompensation = Literal["global", "per_column", "none"]
 
 #: Times after programming at which users usually evaluate, in seconds.
 DRIFT_TIMES_S: dict[str, float] = {
@@ -22,7 +28,7 @@ DRIFT_TIMES_S: dict[str, float] = {
 }
 
 
-def _inference_layers(model: nn.Module, action: str) -> list:
+def _inference_layers(model: nn.Module, action: str, needs_eval: bool = True) -> list:
     layers = analog_layers(model)
     if not layers:
         raise ValueError(f"{action}: the model has no analog layer (call analogize first)")
@@ -32,7 +38,7 @@ def _inference_layers(model: nn.Module, action: str) -> list:
             f"{action}: preset(s) {', '.join(unsupported)} have no programming/drift model; "
             "use an inference preset such as 'pcm_hwa'"
         )
-    if model.training:
+    if needs_eval and model.training:
         raise RuntimeError(f"{action} needs eval mode: call model.eval() first")
     return [crossbar for _, layer in layers for crossbar in layer.analog_crossbars()]
 
@@ -57,4 +63,67 @@ def drift(model: nn.Module, t_seconds: float) -> nn.Module:
         raise ValueError(f"drift: t_seconds must be >= 0, got {t_seconds}")
     for crossbar in _inference_layers(model, "drift"):
         crossbar.drift_analog_weights(t_seconds)
+    return model
+
+
+def set_drift_compensation(model: nn.Module, kind: DriftCompensation) -> nn.Module:
+    """Choose how the chip rescales each tile's outputs after drift; takes effect at the next
+    :func:`program` (the reference read-out is taken when the weights are programmed).
+
+    Args:
+        kind: ``"global"``: one factor per tile from the mean read-out of all its columns
+            (aihwkit ``GlobalDriftCompensation``, the presets' default); ``"per_column"``: one
+            factor per output column, as the per-column digital scales of the periphery can
+            apply (aihwkit ``PerColumnDriftCompensation``; Le Gallo et al., Nature Electronics
+            2023, use per-column affine correction); ``"none"``: the raw drifted outputs.
+
+    Raises:
+        ValueError: for another ``kind``, or a model without inference presets.
+    """
+    factories = {"global": GlobalDriftCompensation, "per_column": PerColumnDriftCompensation, "none": lambda: None}
+    if kind not in factories:
+        raise ValueError(f"drift compensation must be one of {', '.join(factories)}, got {kind!r}")
+    for crossbar in _inference_layers(model, "set_drift_compensation", needs_eval=False):
+        for tile in crossbar.analog_tiles():
+            tile.rpu_config.drift_compensation = factories[kind]()
+    return model
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, batches: Iterable[Tensor]) -> nn.Module:
+    """Re-estimate every batch norm's running statistics on ``batches`` (adaptive batch-norm
+    statistics, Joshi et al., Nature Communications 11, 2473, 2020): after drift, the
+    pre-normalisation activations of a PCM model shift, and statistics measured on the drifted
+    chip undo part of the shift. Run it after :func:`drift` with a few unlabelled batches.
+
+    Statistics are reset and averaged over all ``batches`` (cumulative average); every other
+    module stays in eval mode (no weight noise, no training-time modifiers), and the train/eval
+    flags are restored afterwards.
+
+    Raises:
+        ValueError: if the model has no batch norm with running statistics, or no batch is given.
+    """
+    norms = [m for m in model.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not norms:
+        raise ValueError("recalibrate_batchnorm: the model has no batch norm with running statistics")
+    modes = {module: module.training for module in model.modules()}
+    momenta = {norm: norm.momentum for norm in norms}
+    seen = 0
+    try:
+        model.eval()
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # cumulative moving average over the batches
+            norm.train()
+        for batch in batches:
+            model(batch)
+            seen += 1
+    finally:
+        for norm, momentum in momenta.items():
+            norm.momentum = momentum
+        for module, mode in modes.items():
+            module.training = mode
+    if not seen:
+        raise ValueError("recalibrate_batchnorm: no batch given")
     return model

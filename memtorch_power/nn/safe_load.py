@@ -73,8 +73,12 @@ def register_checkpoint_classes(preset: PresetLike) -> list[type]:
 
 @functools.cache
 def register_builtin_presets() -> int:
-    """Register the classes of every built-in preset (once); returns how many there are."""
-    seen: set[type] = set()
+    """Register the classes of every built-in preset (once), and the drift compensations
+    :func:`memtorch_power.nn.set_drift_compensation` can switch to; returns how many there are."""
+    from aihwkit.inference.compensation.drift import GlobalDriftCompensation, PerColumnDriftCompensation
+
+    seen: set[type] = {GlobalDriftCompensation, PerColumnDriftCompensation}
+    torch.serialization.add_safe_globals(list(seen))
     for name in list(PRESETS):
         seen.update(register_checkpoint_classes(name))
     return len(seen)

@@ -1,4 +1,4 @@
-"""KeywordSpotter's training options: label smoothing and mixup."""
+"""KeywordSpotter's training options: label smoothing, mixup and distillation."""
 
 import pytest
 import torch
@@ -42,7 +42,40 @@ def test_mixup_blends_inputs_and_labels() -> None:
     assert not torch.allclose(loss, module.train_loss(module(x), y))
 
 
+def _teacher_file(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    torch.manual_seed(5)
+    teacher = KeywordSpotter(model="dscnn", n_features=10, model_kwargs=SMALL)
+    path = tmp_path / "teacher.pt"
+    torch.save(teacher.network.state_dict(), path)
+    return str(path)
+
+
+def test_distillation_adds_the_weighted_teacher_term(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    teacher_file = _teacher_file(tmp_path)
+    x, y = _batch()
+    plain = _module(preset="pcm_hwa")
+    plain.log = lambda *args, **kwargs: None
+    torch.manual_seed(4)
+    label_loss = plain.training_step((x, y), 0)
+    for weight in (0.25, 1.0):
+        student = _module(preset="pcm_hwa", distill_from=teacher_file, distill_weight=weight, distill_temperature=2.0)
+        student.log = lambda *args, **kwargs: None
+        torch.manual_seed(4)  # same PCM noise draws as the plain run
+        loss = student.training_step((x, y), 0)
+        torch.manual_seed(4)
+        logits = student(x)
+        with torch.no_grad():
+            teacher_logits = student._teacher(x)
+        kl = torch.nn.functional.kl_div(torch.log_softmax(logits / 2, -1), torch.softmax(teacher_logits / 2, -1),
+                                        reduction="batchmean") * 4
+        torch.testing.assert_close(loss, (1 - weight) * label_loss + weight * kl, rtol=1e-4, atol=1e-5)
+    assert "_teacher" not in "".join(student.state_dict())  # not saved in checkpoints
+    assert not any(p.requires_grad for p in student._teacher.parameters())
+
+
 @pytest.mark.parametrize(("option", "value", "message"), [
+    ("distill_weight", 1.5, "distill_weight must be in"),
+    ("distill_temperature", 0.0, "distill_temperature must be > 0"),
     ("label_smoothing", 1.0, "label_smoothing must be in"),
     ("label_smoothing", -0.1, "label_smoothing must be in"),
     ("mixup_alpha", -1.0, "mixup_alpha must be >= 0"),
