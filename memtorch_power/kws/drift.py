@@ -13,7 +13,8 @@ from rich.table import Table
 from torch import Tensor, nn
 
 from memtorch_power.io import save_figure, write_json, write_text
-from memtorch_power.nn import DRIFT_TIMES_S, analog_layers, drift, program
+from memtorch_power.nn import DRIFT_TIMES_S, analog_layers, drift, program, recalibrate_batchnorm, set_drift_compensation
+from memtorch_power.nn.inference import DriftCompensation
 
 Batch = tuple[Tensor, Tensor]
 
@@ -43,6 +44,8 @@ def accuracy_after_drift(
     repeats: int = 3,
     transform: Callable[[Batch], Batch] = lambda batch: batch,
     seed: int = 0,
+    compensation: DriftCompensation = "global",
+    recalibration: Iterable[Batch] | None = None,
 ) -> list[dict[str, float | str | int]]:
     """Program ``model`` ``repeats`` times (fresh programming noise each time) and measure the
     accuracy after each drift time.
@@ -54,6 +57,10 @@ def accuracy_after_drift(
         repeats: independent programming runs (the accuracy varies with the noise).
         transform: turns a loader batch into ``(model input, labels)``.
         seed: seeds torch's RNG before each programming run, for reproducible reports.
+        compensation: drift compensation of the tiles (:func:`memtorch_power.nn.set_drift_compensation`).
+        recalibration: batches (labels unused) on which the batch norms' statistics are
+            re-estimated after each drift time (:func:`memtorch_power.nn.recalibrate_batchnorm`);
+            the trained statistics are restored afterwards. None: no recalibration.
 
     Returns:
         One row per repeat and time: ``{"time", "t_seconds", "repeat", "accuracy"}``.
@@ -62,6 +69,8 @@ def accuracy_after_drift(
         raise ValueError("accuracy_after_drift needs analog layers of an inference preset such as 'pcm_hwa'")
     was_training = model.training
     model.eval()
+    set_drift_compensation(model, compensation)
+    trained_norms = _norm_statistics(model) if recalibration is not None else None
     rows: list[dict[str, float | str | int]] = []
     try:
         for repeat in range(repeats):
@@ -69,13 +78,25 @@ def accuracy_after_drift(
             program(model)
             for label, seconds in times.items():
                 drift(model, seconds)
+                if recalibration is not None:
+                    recalibrate_batchnorm(model, (transform(batch)[0] for batch in recalibration))
                 rows.append(
                     {"time": label, "t_seconds": seconds, "repeat": repeat,
                      "accuracy": _accuracy(model, batches, transform)}
                 )
+                if trained_norms is not None:
+                    model.load_state_dict(trained_norms, strict=False)
     finally:
         model.train(was_training)
     return rows
+
+
+def _norm_statistics(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Copies of every batch norm's running statistics, by state-dict key."""
+    return {f"{name}.{buffer}": getattr(module, buffer).detach().clone()
+            for name, module in model.named_modules()
+            if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats
+            for buffer in ("running_mean", "running_var", "num_batches_tracked")}
 
 
 def summarize(rows: list[dict]) -> list[dict[str, float | str]]:
@@ -156,9 +177,18 @@ class DriftEvaluation(L.Callback):
         times: drift time labels to evaluate, from :data:`memtorch_power.nn.DRIFT_TIMES_S`.
         repeats: independent programming runs per time.
         output_dir: where to write the report.
+        compensation: ``"global"`` (default), ``"per_column"`` or ``"none"``
+            (:func:`memtorch_power.nn.set_drift_compensation`).
+        recalibration_batches: re-estimate the batch-norm statistics on this many training
+            batches after each drift time (adaptive batch-norm statistics; 0: off).
     """
 
-    def __init__(self, times: list[str] | None = None, repeats: int = 3, output_dir: str | None = None) -> None:
+    def __init__(self, times: list[str] | None = None, repeats: int = 3, output_dir: str | None = None,
+                 compensation: DriftCompensation = "global", recalibration_batches: int = 0) -> None:
+        if recalibration_batches < 0:
+            raise ValueError(f"DriftEvaluation: recalibration_batches must be >= 0, got {recalibration_batches}")
+        self.compensation = compensation
+        self.recalibration_batches = recalibration_batches
         unknown = sorted(set(times or []) - set(DRIFT_TIMES_S))
         if unknown:
             raise ValueError(f"DriftEvaluation: unknown drift times {unknown}; known: {list(DRIFT_TIMES_S)}")
@@ -183,7 +213,11 @@ class DriftEvaluation(L.Callback):
             x, y = batch
             return datamodule.transform_batch((x.to(device), y.to(device)))
 
-        rows = accuracy_after_drift(pl_module, loader, self.times, self.repeats, transform)
+        recalibration = None
+        if self.recalibration_batches:
+            recalibration = _Limited(datamodule.train_dataloader(), self.recalibration_batches)
+        rows = accuracy_after_drift(pl_module, loader, self.times, self.repeats, transform,
+                                    compensation=self.compensation, recalibration=recalibration)
         self.summary = summarize(rows)
         folder = Path(self.output_dir or trainer.log_dir or ".")
         write_json(folder / "drift.json", {"reference_accuracy": reference, "summary": self.summary, "runs": rows})
