@@ -154,10 +154,11 @@ def load(base: str) -> dict[str, Any]:
 
 
 def table(payload: dict[str, Any]) -> str:
-    lines = ["| variant | what it changes | epochs | best val acc | fit wall time |", "|---|---|---:|---:|---:|"]
+    lines = ["| variant | what it changes | started from | epochs | best val acc | fit wall time |",
+             "|---|---|---|---:|---:|---:|"]
     for run in payload["runs"]:
-        lines.append(f"| `{run['variant']}` | {run['why']} | {run['epochs']} | {100 * run['best_val_acc']:.2f} % "
-                     f"| {run['fit_wall_s']:.0f} s |")
+        lines.append(f"| `{run['variant']}` | {run['why']} | {run.get('started_from', 'scratch')} | {run['epochs']} "
+                     f"| {100 * run['best_val_acc']:.2f} % | {run['fit_wall_s']:.0f} s |")
     return "\n".join(lines)
 
 
