@@ -141,7 +141,7 @@ class Tally:
 
 @dataclass
 class LayerCounts:
-    """The workload one layer ran in one phase.
+    """The workload one layer ran in one stage (train, validate, test, predict).
 
     Attributes:
         forward: every forward call.
@@ -250,8 +250,8 @@ def countable_modules(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
 class WorkloadCounter:
     """Forward hooks that tally the workload of every countable module of ``model``.
 
-    Use :meth:`start` to count into a named phase (``"train"``, ``"validate"``, ...), :meth:`stop`
-    to pause, and :meth:`remove` to detach the hooks. ``counts[phase][layer_name]`` holds the
+    Use :meth:`start` to count into a named stage (``"train"``, ``"validate"``, ...), :meth:`stop`
+    to pause, and :meth:`remove` to detach the hooks. ``counts[stage][layer_name]`` holds the
     :class:`LayerCounts`.
     """
 
@@ -288,12 +288,12 @@ class WorkloadCounter:
         """Names of the analog layers."""
         return [n for n, info in self.infos.items() if info.kind == "analog"]
 
-    def start(self, phase: str, track_backward: bool) -> None:
-        """Count the following forward calls into ``phase`` (created empty if new).
+    def start(self, stage: str, track_backward: bool) -> None:
+        """Count the following forward calls into ``stage`` (created empty if new).
 
         Enters the :class:`OperatorCounter` dispatch mode until :meth:`stop`.
         """
-        table = self.counts.setdefault(phase, {})
+        table = self.counts.setdefault(stage, {})
         for name in self.infos:
             table.setdefault(name, LayerCounts())
         self._active = table

@@ -108,7 +108,7 @@ class EnergyMonitor(Callback):
         self.steps: dict[str, int] = {}
         self.batches: dict[str, int] = {}
         self.batch_size: dict[str, int] = {}
-        self._phase: str | None = None
+        self._stage: str | None = None
         self._resume: str | None = None
         self._epoch_start: dict[str, tuple[dict[str, LayerCounts], int, int]] = {}
         self._pulsed: list[tuple[str, AnalogLayer, float]] = []
@@ -117,19 +117,19 @@ class EnergyMonitor(Callback):
         self._validated = False
 
     # -- public -----------------------------------------------------------------------------------
-    def report(self, phase: str = "train") -> EnergyReport:
-        """The energy of everything counted in ``phase`` (``train``, ``validate``, ``test``, ``predict``).
+    def report(self, stage: str = "train") -> EnergyReport:
+        """The energy of everything counted in ``stage`` (``train``, ``validate``, ``test``, ``predict``).
 
         Raises:
-            ValueError: if nothing was counted in that phase.
+            ValueError: if nothing was counted in that stage.
         """
-        if self.counter is None or phase not in self.counter.counts:
+        if self.counter is None or stage not in self.counter.counts:
             seen = [] if self.counter is None else list(self.counter.counts)
-            raise ValueError(f"EnergyMonitor: nothing counted in phase {phase!r}; counted: {seen}")
-        counts = self._with_steps(phase, self.counter.counts[phase], self.steps.get(phase, 0))
-        return self._build(phase, counts, self.batches.get(phase, 0))
+            raise ValueError(f"EnergyMonitor: nothing counted in stage {stage!r}; counted: {seen}")
+        counts = self._with_steps(stage, self.counter.counts[stage], self.steps.get(stage, 0))
+        return self._build(stage, counts, self.batches.get(stage, 0))
 
-    def phases(self) -> list[str]:
+    def stages(self) -> list[str]:
         """Phases in which something was counted."""
         return [] if self.counter is None else list(self.counter.counts)
 
@@ -137,7 +137,7 @@ class EnergyMonitor(Callback):
         """Everything counted so far and the per-epoch log, as plain data (saved in checkpoints)."""
         counts = {} if self.counter is None else self.counter.counts
         return {
-            "counts": {phase: {name: c.as_dict() for name, c in table.items()} for phase, table in counts.items()},
+            "counts": {stage: {name: c.as_dict() for name, c in table.items()} for stage, table in counts.items()},
             "steps": dict(self.steps),
             "batches": dict(self.batches),
             "batch_size": dict(self.batch_size),
@@ -156,8 +156,8 @@ class EnergyMonitor(Callback):
             self._pending = None
 
     def _apply(self, state_dict: dict[str, Any]) -> None:
-        counts = {phase: {name: LayerCounts.from_dict(c) for name, c in table.items()}
-                  for phase, table in state_dict.get("counts", {}).items()}
+        counts = {stage: {name: LayerCounts.from_dict(c) for name, c in table.items()}
+                  for stage, table in state_dict.get("counts", {}).items()}
         self.steps = dict(state_dict.get("steps", {}))
         self.batches = dict(state_dict.get("batches", {}))
         self.batch_size = dict(state_dict.get("batch_size", {}))
@@ -226,11 +226,11 @@ class EnergyMonitor(Callback):
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.counter is not None:
             self.counter.stop()
-        self._phase = None
+        self._stage = None
         self._write(trainer, ("train", "validate"))
 
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._resume = self._phase
+        self._resume = self._stage
         if trainer.sanity_checking:
             self._leave()
         else:
@@ -282,26 +282,26 @@ class EnergyMonitor(Callback):
         self._leave()
 
     # -- internals --------------------------------------------------------------------------------
-    def _enter(self, phase: str) -> None:
+    def _enter(self, stage: str) -> None:
         if self.counter is not None:
-            self.counter.start(phase, track_backward=phase == "train")
-            self._phase = phase
+            self.counter.start(stage, track_backward=stage == "train")
+            self._stage = stage
 
     def _leave(self) -> None:
         if self.counter is not None:
             self.counter.stop()
-        self._phase = None
+        self._stage = None
 
-    def _count_batch(self, phase: str, batch: Any) -> None:
-        self.batches[phase] = self.batches.get(phase, 0) + 1
-        if phase not in self.batch_size:
+    def _count_batch(self, stage: str, batch: Any) -> None:
+        self.batches[stage] = self.batches.get(stage, 0) + 1
+        if stage not in self.batch_size:
             tensor = first_tensor(batch if not isinstance(batch, dict) else list(batch.values()))
             if tensor is not None and tensor.dim() > 0:
-                self.batch_size[phase] = int(tensor.shape[0])
+                self.batch_size[stage] = int(tensor.shape[0])
 
-    def _add_pulses(self, phase: str) -> None:
+    def _add_pulses(self, stage: str) -> None:
         assert self.counter is not None
-        table = self.counter.counts.setdefault(phase, {})
+        table = self.counter.counts.setdefault(stage, {})
         for name, layer, dw_min in self._pulsed:
             before = self._before.get(name)
             if before is None:
@@ -316,43 +316,43 @@ class EnergyMonitor(Callback):
             counts.cells_programmed = (counts.cells_programmed or 0) + cells
         self._before = {}
 
-    def _mark_epoch(self, phase: str) -> None:
+    def _mark_epoch(self, stage: str) -> None:
         assert self.counter is not None
-        table = self.counter.counts.get(phase, {})
-        self._epoch_start[phase] = (
+        table = self.counter.counts.get(stage, {})
+        self._epoch_start[stage] = (
             {name: _copy(c) for name, c in table.items()},
-            self.steps.get(phase, 0),
-            self.batches.get(phase, 0),
+            self.steps.get(stage, 0),
+            self.batches.get(stage, 0),
         )
 
-    def _epoch_report(self, phase: str) -> EnergyReport | None:
-        """The energy of the epoch of ``phase`` that is ending (None if it was not marked)."""
-        if self.counter is None or phase not in self._epoch_start:
+    def _epoch_report(self, stage: str) -> EnergyReport | None:
+        """The energy of the epoch of ``stage`` that is ending (None if it was not marked)."""
+        if self.counter is None or stage not in self._epoch_start:
             return None
-        start, steps0, batches0 = self._epoch_start[phase]
-        now = self.counter.counts.get(phase, {})
+        start, steps0, batches0 = self._epoch_start[stage]
+        now = self.counter.counts.get(stage, {})
         delta = {name: _minus(c, start.get(name)) for name, c in now.items()}
-        steps = self.steps.get(phase, 0) - steps0
-        return self._build(phase, self._with_steps(phase, delta, steps), self.batches.get(phase, 0) - batches0)
+        steps = self.steps.get(stage, 0) - steps0
+        return self._build(stage, self._with_steps(stage, delta, steps), self.batches.get(stage, 0) - batches0)
 
-    def _log_epoch(self, phase: str, report: EnergyReport, pl_module: pl.LightningModule) -> None:
+    def _log_epoch(self, stage: str, report: EnergyReport, pl_module: pl.LightningModule) -> None:
         if not self.log_energy:
             return
-        pl_module.log(f"energy/{phase}_analog_j", report.analog_j(), on_step=False, on_epoch=True)
-        pl_module.log(f"energy/{phase}_digital_j", report.digital_j(), on_step=False, on_epoch=True)
+        pl_module.log(f"energy/{stage}_analog_j", report.analog_j(), on_step=False, on_epoch=True)
+        pl_module.log(f"energy/{stage}_digital_j", report.digital_j(), on_step=False, on_epoch=True)
 
-    def _with_steps(self, phase: str, counts: dict[str, LayerCounts], steps: int) -> dict[str, LayerCounts]:
+    def _with_steps(self, stage: str, counts: dict[str, LayerCounts], steps: int) -> dict[str, LayerCounts]:
         out = {}
         for name, c in counts.items():
             c = _copy(c)
-            c.steps = steps if phase == "train" and c.weight_grad.calls > 0 else 0
+            c.steps = steps if stage == "train" and c.weight_grad.calls > 0 else 0
             out[name] = c
         return out
 
-    def _build(self, phase: str, counts: dict[str, LayerCounts], batches: int) -> EnergyReport:
+    def _build(self, stage: str, counts: dict[str, LayerCounts], batches: int) -> EnergyReport:
         assert self.counter is not None
-        return build_report(self.counter.infos, counts, self.analog, self.digital, phase == "train",
-                            batches, self.batch_size.get(phase), self.pulses_per_weight_step,
+        return build_report(self.counter.infos, counts, self.analog, self.digital, stage == "train",
+                            batches, self.batch_size.get(stage), self.pulses_per_weight_step,
                             self.digital_layers_on)
 
     def _folder(self, trainer: pl.Trainer) -> Path:
@@ -367,15 +367,15 @@ class EnergyMonitor(Callback):
         write_json(folder / f"{self.filename}_history.json",
                    {"metric": self.metric, "analog": self.analog.name, "digital": self.digital.name, "epochs": rows})
 
-    def _write(self, trainer: pl.Trainer, phases: tuple[str, ...]) -> None:
+    def _write(self, trainer: pl.Trainer, stages: tuple[str, ...]) -> None:
         folder = self._folder(trainer)
         if not trainer.is_global_zero:
             return
-        for phase in phases:
-            if self.counter is not None and phase in self.counter.counts and self.batches.get(phase):
-                report = self.report(phase)
-                report.to_csv(folder / f"{self.filename}_{phase}.csv")
-                report.to_json(folder / f"{self.filename}_{phase}.json")
+        for stage in stages:
+            if self.counter is not None and stage in self.counter.counts and self.batches.get(stage):
+                report = self.report(stage)
+                report.to_csv(folder / f"{self.filename}_{stage}.csv")
+                report.to_json(folder / f"{self.filename}_{stage}.json")
 
 
 def _dw_min(layer: AnalogLayer) -> float:
