@@ -5,21 +5,23 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
+from memtorch_power.energy.rows import PHASES
 
 if TYPE_CHECKING:
-    from memtorch_power.energy.report import EnergyReport
+    from matplotlib.figure import Figure
+
+    from memtorch_power.energy.rows import ReportView
 
 _PHASE_COLOURS = {"forward": "#4c72b0", "backward": "#dd8452", "update": "#55a868"}
 
 
-def plot_report(report: "EnergyReport", path: str | os.PathLike[str] | None = None) -> Figure:
+def plot_report(report: "ReportView", path: str | os.PathLike[str] | None = None) -> "Figure":
     """Per layer, two stacked bars (analog system, digital baseline) split by phase, in J.
 
     Uses a log energy axis when the layers span more than three decades. Saved to ``path``
     (any matplotlib format) if given. Returns the Figure (no pyplot state is touched).
     """
-    from memtorch_power.energy.report import PHASES
+    from matplotlib.figure import Figure  # matplotlib only when a plot is asked for
 
     layers = report.layers
     figure = Figure(figsize=(max(6.0, 0.9 * len(layers) + 2.0), 4.5), layout="constrained")

@@ -57,7 +57,7 @@ from typing import Literal
 from memtorch_power.energy.counting import LayerCounts, LayerInfo, Tally, shape_text
 from memtorch_power.energy.mapping import TileMapping, line_pulse_pj, map_tiles, mvm_energy_pj
 from memtorch_power.energy.profiles import AnalogProfile, DigitalProfile
-from memtorch_power.energy.report import PHASES, LayerEnergy
+from memtorch_power.energy.rows import PHASES, LayerEnergy
 from memtorch_power.presets import PULSED_UPDATES
 
 PJ_TO_J = 1e-12

@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from memtorch_power.energy.report import EnergyReport
+    from memtorch_power.energy.rows import ReportView
 
 _PREFIXES = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "uJ"), (1e-9, "nJ"), (1e-12, "pJ"), (1e-15, "fJ"))
 
@@ -36,7 +36,7 @@ def format_savings(factor: float) -> str:
     return "inf" if math.isinf(factor) else f"{factor:.3g}x"
 
 
-def render_text(report: "EnergyReport") -> str:
+def render_text(report: "ReportView") -> str:
     """Fixed-width table: one line per layer, then totals and notes."""
     mode = "training" if report.training else "inference"
     size = f", batch size {report.batch_size}" if report.batch_size else ""
