@@ -209,7 +209,7 @@ class LayerCounts:
 def _info(name: str, module: nn.Module, exact: bool) -> LayerInfo:
     trainable = any(p.requires_grad for p in module.parameters())
     if isinstance(module, AnalogLayer):
-        bias = module.groups * module.cols if module.has_bias else 0
+        bias = module.bias_count
         weights = module.groups * module.rows * module.cols
         return LayerInfo(
             name, type(module).__name__, "analog", True, weights, bias, weights + bias, trainable,

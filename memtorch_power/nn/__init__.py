@@ -3,6 +3,7 @@
 from memtorch_power.nn.attention import AnalogMultiheadAttention
 from memtorch_power.nn.base import AnalogLayer
 from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
+from memtorch_power.nn.conv_transpose import AnalogConvTranspose1d, AnalogConvTranspose2d
 from memtorch_power.nn.convert import (
     ANALOG_TWINS,
     ConversionSummary,
@@ -28,6 +29,8 @@ __all__ = [
     "ANALOG_TWINS",
     "AnalogConv1d",
     "AnalogConv2d",
+    "AnalogConvTranspose1d",
+    "AnalogConvTranspose2d",
     "AnalogLayer",
     "AnalogGRU",
     "AnalogLSTM",

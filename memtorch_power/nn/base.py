@@ -70,6 +70,11 @@ class AnalogLayer(nn.Module):
     def has_bias(self) -> bool:
         return bool(self.crossbars[0].has_bias)
 
+    @property
+    def bias_count(self) -> int:
+        """Bias values added digitally to the outputs (one per crossbar column, or 0)."""
+        return self.groups * self.cols if self.has_bias else 0
+
     # -- weights in torch layout -------------------------------------------------------------
     def get_weights(self) -> tuple[Tensor, Tensor | None]:
         """Weight and bias in the layout of the torch twin (exact copies, detached)."""

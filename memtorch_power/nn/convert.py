@@ -13,6 +13,7 @@ from torch import nn
 from memtorch_power.nn.attention import AnalogMultiheadAttention
 from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer
 from memtorch_power.nn.conv import AnalogConv1d, AnalogConv2d
+from memtorch_power.nn.conv_transpose import AnalogConvTranspose1d, AnalogConvTranspose2d
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN, _AnalogRecurrent
 from memtorch_power.presets import PresetLike, get_preset
@@ -24,6 +25,8 @@ ANALOG_TWINS: dict[type[nn.Module], type[nn.Module]] = {
     nn.Linear: AnalogLinear,
     nn.Conv1d: AnalogConv1d,
     nn.Conv2d: AnalogConv2d,
+    nn.ConvTranspose1d: AnalogConvTranspose1d,
+    nn.ConvTranspose2d: AnalogConvTranspose2d,
     nn.MultiheadAttention: AnalogMultiheadAttention,
     nn.LSTM: AnalogLSTM,
     nn.GRU: AnalogGRU,
@@ -39,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 #: Why a weight-holding module without an analog twin stays digital (checked in this order).
 _NO_TWIN: tuple[tuple[type[nn.Module], str], ...] = (
-    (nn.modules.conv._ConvTransposeNd, "no analog twin yet for transposed convolutions"),
+    (nn.modules.conv._ConvTransposeNd, "no analog twin for 3-d transposed convolutions"),
     (nn.Conv3d, "no analog twin for 3-d convolutions"),
     (nn.Embedding, "a lookup table, not a matrix-vector product"),
     (nn.EmbeddingBag, "a lookup table, not a matrix-vector product"),
@@ -155,7 +158,7 @@ def analogize(
     inplace: bool = False,
     skip_grouped: bool = False,
 ) -> nn.Module:
-    """Replace every ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d``, ``nn.MultiheadAttention``,
+    """Replace every ``nn.Linear``, ``nn.Conv1d/2d``, ``nn.ConvTranspose1d/2d``, ``nn.MultiheadAttention``,
     ``nn.LSTM``, ``nn.GRU`` and ``nn.RNN`` by its analog twin (:data:`ANALOG_TWINS`), and
     ``nn.Linear`` subclasses that keep ``nn.Linear.forward``.
 

@@ -17,7 +17,7 @@ class Mixed(nn.Module):
         self.embed = nn.Embedding(10, 8)
         self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
         self.lstm = nn.LSTM(8, 8, batch_first=True)
-        self.up = nn.ConvTranspose1d(8, 8, 2)
+        self.up = nn.ConvTranspose3d(8, 8, 2)  # no analog twin (1-d/2-d have one)
         self.depthwise = nn.Conv1d(8, 8, 3, groups=8)
         self.head = nn.Linear(8, 3)
         self.scale = nn.Parameter(torch.ones(8, 8))
