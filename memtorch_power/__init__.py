@@ -6,4 +6,8 @@
 * :mod:`memtorch_power.optim`: ``optimizer_for`` picks the optimizer a preset needs.
 """
 
+from memtorch_power.compat import check_stack
+
+check_stack()
+
 __version__ = "0.1.0"
