@@ -132,6 +132,25 @@ class Preset:
         return self.update != "digital"
 
     @property
+    def runs_on_gpu(self) -> bool:
+        """True if the tiles are pure PyTorch (aihwkit's ``Torch*`` tiles) and run on a GPU; the
+        pulsed presets use aihwkit's C++ tiles, which its PyPI wheels build for CPU only."""
+        return self.update not in PULSED_UPDATES
+
+    def check_device(self, accelerator: str) -> None:
+        """Raise ``ValueError`` if the preset cannot run on ``accelerator`` (Lightning's names:
+        ``"cpu"``, ``"gpu"``/``"cuda"``, ``"auto"``; ``"auto"`` is checked as GPU when one exists)."""
+        import torch
+
+        wants_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+        if wants_gpu and not self.runs_on_gpu:
+            raise ValueError(
+                f"preset {self.name!r} cannot run on accelerator {accelerator!r}: its {self.update} update uses "
+                "aihwkit's C++ tiles, which aihwkit's PyPI wheels build for CPU only; use accelerator='cpu' "
+                "(or a GPU build of aihwkit)"
+            )
+
+    @property
     def supports_programming(self) -> bool:
         """True if the preset has a programming-noise and drift model (inference presets)."""
         config = self.rpu_config()

@@ -71,6 +71,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "(0.82); default: the digital run's best minus 1 point")
     energy.add_argument("--analog", default="hermes", help="analog energy profile (default: %(default)s)")
     energy.add_argument("--digital", default="a100_fp16", help="digital baseline profile (default: %(default)s)")
+    device = parser.add_argument_group("device (Lightning's names)")
+    device.add_argument("--accelerator", default="cpu", choices=["cpu", "gpu", "cuda", "auto"],
+                        help="where to train and evaluate (default: %(default)s; the pulsed presets need cpu)")
+    device.add_argument("--devices", default="1", help="device count or ids, as Lightning's Trainer (default: 1)")
     out = parser.add_argument_group("output")
     out.add_argument("--output-dir", default="runs/compare", metavar="DIR", help="run folder (default: %(default)s)")
     out.add_argument("--no-progress", action="store_true", help="hide the training progress bars")
@@ -119,8 +123,10 @@ def run(args: argparse.Namespace) -> int:
     from memtorch_power.kws.compare import ComparisonConfig, compare
 
     known = {f.name for f in dataclasses.fields(ComparisonConfig)}
+    devices = int(args.devices) if str(args.devices).isdigit() else args.devices
     values = dict(root=root, analog_profile=args.analog, digital_profile=args.digital,
-                  output_dir=args.output_dir, progress=not args.no_progress)
+                  output_dir=args.output_dir, progress=not args.no_progress,
+                  accelerator=args.accelerator, devices=devices)
     for option, name in _FIELDS.items():
         value = getattr(args, option)
         if value is not None:

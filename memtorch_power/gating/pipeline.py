@@ -33,6 +33,8 @@ class GatingConfig:
             profiles; adc_j_per_sample: J per digitised sample; gated_digitizes_all: see
             :mod:`.energy`.
         quick_preset, quick_epochs: the quick spotter's preset and epochs.
+        accelerator: where the quick spotter trains (Lightning's names; the pulsed presets need
+            ``"cpu"``).
         seed: seed of the stream.
     """
 
@@ -56,6 +58,7 @@ class GatingConfig:
     gated_digitizes_all: bool = False
     quick_preset: str = "pcm_hwa"
     quick_epochs: int = 8
+    accelerator: str = "cpu"
     seed: int = 0
 
     @classmethod
@@ -82,7 +85,8 @@ def run_gating(cfg: GatingConfig, run_dir: str | os.PathLike[str], spotter: Spot
     root = cfg.data_root or default_data_root()
     if spotter is None:
         checkpoint = cfg.checkpoint or train_quick_spotter(
-            root, Path(run_dir) / "quick_spotter.ckpt", preset=cfg.quick_preset, epochs=cfg.quick_epochs, seed=cfg.seed)
+            root, Path(run_dir) / "quick_spotter.ckpt", preset=cfg.quick_preset, epochs=cfg.quick_epochs, seed=cfg.seed,
+            accelerator=cfg.accelerator)
         spotter = load_spotter(checkpoint)
     stream = build_stream_from_folder(
         root, cfg.duration_s, split=cfg.split, distractor_share=cfg.distractor_share, seed=cfg.seed,

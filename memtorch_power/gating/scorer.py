@@ -105,7 +105,7 @@ def load_spotter(path: str | os.PathLike[str]) -> Spotter:
 def train_quick_spotter(root: str | os.PathLike[str], checkpoint: str | os.PathLike[str], preset: str = "pcm_hwa",
                         epochs: int = 3, n_features: int = 20, channels: int = 32, blocks: int = 2,
                         batch_size: int = 64, lr: float = 1e-2, seed: int = 0,
-                        limit_batches: int | float = 1.0) -> Path:
+                        limit_batches: int | float = 1.0, accelerator: str = "cpu") -> Path:
     """Train a small DS-CNN ``KeywordSpotter`` on ``root`` and save it (atomically) to ``checkpoint``.
 
     Depthwise convolutions stay digital. About 8-10 minutes on 2 CPU cores with 8 epochs.
@@ -126,7 +126,10 @@ def train_quick_spotter(root: str | os.PathLike[str], checkpoint: str | os.PathL
     depthwise = [name for name, m in probe.named_modules() if isinstance(m, nn.Conv2d) and m.groups > 1]
     module = KeywordSpotter(model="dscnn", preset=preset, num_classes=data.num_classes, n_features=n_features,
                             n_frames=data.n_frames, model_kwargs=kwargs, exclude=depthwise, lr=lr)
-    trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", logger=False, enable_checkpointing=False,
+    from memtorch_power.presets import get_preset
+
+    get_preset(preset).check_device(accelerator)
+    trainer = L.Trainer(max_epochs=epochs, accelerator=accelerator, logger=False, enable_checkpointing=False,
                         enable_model_summary=False, plugins=[AtomicCheckpointIO()], num_sanity_val_steps=0,
                         limit_train_batches=limit_batches, limit_val_batches=limit_batches,
                         enable_progress_bar=True)

@@ -116,6 +116,9 @@ class ComparisonConfig:
         reuse_results: read a preset's row from ``<output_dir>/<preset>/result.json`` when an
             earlier run of the same comparison (same epochs and start) left one, instead of
             training it again: an interrupted comparison resumes with the presets it lacks.
+        accelerator, devices: Lightning's ``Trainer`` arguments (``"cpu"``, ``"gpu"``, ``"auto"``;
+            a device count or list). The pulsed presets run on CPU only: asking for a GPU with
+            one of them is an error that names it.
     """
 
     root: str
@@ -141,8 +144,13 @@ class ComparisonConfig:
     finetune_epochs: int | None = None
     target_acc: float | None = None
     reuse_results: bool = False
+    accelerator: str = "cpu"
+    devices: int | str = 1
 
     def __post_init__(self) -> None:
+        for preset in self.presets:
+            if preset != DIGITAL:
+                get_preset(preset).check_device(self.accelerator)
         if self.target_acc is not None and not 0.0 < self.target_acc <= 1.0:
             raise ValueError(f"target_acc must be a fraction in (0, 1] (0.82 for 82 %), got {self.target_acc}")
         for preset in self.presets:
@@ -243,7 +251,8 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         enable_progress_bar=config.progress,
         enable_model_summary=False,
         log_every_n_steps=10,
-        accelerator="cpu",
+        accelerator=config.accelerator,
+        devices=config.devices,
     )
     started = time.perf_counter()
     trainer.fit(module, datamodule=datamodule)

@@ -362,3 +362,10 @@ def test_gating_end_to_end(checkpoints: dict[str, Path], tmp_path: Path, capsys:
     assert main(argv) == 0
     assert "Wake-word gating" in capsys.readouterr().out
     assert (tmp_path / "gating.json").stat().st_size > 0
+
+
+def test_compare_refuses_a_gpu_for_a_pulsed_preset(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from memtorch_power.kws.compare import ComparisonConfig
+
+    with pytest.raises(ValueError, match="pcm_mixed_precision.*cannot run on accelerator 'gpu'"):
+        ComparisonConfig(root=str(tmp_path), presets=["digital", "pcm_mixed_precision"], accelerator="gpu")

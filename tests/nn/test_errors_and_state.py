@@ -107,3 +107,16 @@ def test_to_device_keeps_working() -> None:
 def test_to_cuda_for_torch_tiles() -> None:
     model = _model("pcm_hwa").cuda()
     assert model(torch.randn(2, 2, 8, device="cuda")).device.type == "cuda"
+
+
+@pytest.mark.parametrize("preset", ["pcm_training", "pcm_mixed_precision", "pcm_tiki_taka"])
+def test_pulsed_presets_refuse_a_gpu_by_name(preset: str) -> None:
+    with pytest.raises(ValueError, match=rf"preset '{preset}' cannot run on accelerator 'gpu'.*CPU only"):
+        get_preset(preset).check_device("gpu")
+    get_preset(preset).check_device("cpu")
+
+
+@pytest.mark.parametrize("preset", ["ideal", "pcm_hwa"])
+def test_pure_pytorch_presets_may_run_on_a_gpu(preset: str) -> None:
+    assert get_preset(preset).runs_on_gpu
+    get_preset(preset).check_device("gpu")
