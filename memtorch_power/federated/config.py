@@ -16,7 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import torch
 import yaml
+
+from memtorch_power.presets import get_preset
 
 #: Environment variable naming the Speech Commands folder (same as the kws tests).
 DATA_ENV_VAR = "MEMTORCH_POWER_SPEECH_COMMANDS"
@@ -72,6 +75,9 @@ class FederatedConfig:
         round_timeout_s: seconds the server waits for a round's replies (a silent node
             counts as failed).
         run_dir: folder of the reports (deployment mode; the recipe passes its own).
+        accelerator: where nodes, server and the centralised baseline compute: ``"cpu"``, or
+            ``"gpu"``/``"cuda"`` for the pure-PyTorch presets (``pcm_hwa``, ``ideal``, digital);
+            the pulsed presets need ``"cpu"``.
     """
 
     data_root: str | None = None
@@ -106,6 +112,7 @@ class FederatedConfig:
     eval_batch_size: int = 256
     round_timeout_s: float = 3600.0
     run_dir: str | None = None
+    accelerator: str = "cpu"
 
     def __post_init__(self) -> None:
         self.protocol = str(self.protocol)
@@ -116,6 +123,12 @@ class FederatedConfig:
         """Raise ``ValueError`` naming the first invalid field."""
         if self.preset not in PRESETS_ALLOWED:
             raise ValueError(f"preset must be one of {PRESETS_ALLOWED}, got {self.preset!r}")
+        if self.accelerator not in ("cpu", "gpu", "cuda"):
+            raise ValueError(f"accelerator must be 'cpu', 'gpu' or 'cuda', got {self.accelerator!r}")
+        if self.preset != "digital":
+            get_preset(self.preset).check_device(self.accelerator)
+        if self.accelerator != "cpu" and not torch.cuda.is_available():
+            raise ValueError(f"accelerator {self.accelerator!r}: no CUDA device on this machine")
         if self.partition not in PARTITIONS:
             raise ValueError(f"partition must be one of {PARTITIONS}, got {self.partition!r}")
         for name in ("num_nodes", "rounds", "local_epochs", "batch_size", "n_features", "eval_batch_size"):

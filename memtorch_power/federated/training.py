@@ -66,12 +66,14 @@ def train_local(
     result = LocalTraining()
     losses: list[float] = []
     model.train()
+    device = _device(model)
+    x, y = x.to(device), y.to(device)
     for _ in range(epochs):
         order = torch.randperm(len(y), generator=generator)
         for start in range(0, len(y), batch_size):
             if fail_after_batches is not None and result.batches >= fail_after_batches:
                 raise InjectedFailure(f"injected failure after {result.batches} batches")
-            index = order[start : start + batch_size]
+            index = order[start : start + batch_size].to(device)
             opt.zero_grad()
             loss = loss_fn(model(x[index]), y[index])
             loss.backward()
@@ -90,6 +92,8 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 256) -> t
         raise ValueError("evaluate: no examples")
     was_training = model.training
     model.eval()
+    device = _device(model)
+    x, y = x.to(device), y.to(device)
     correct, loss_sum = 0, 0.0
     try:
         for start in range(0, len(y), batch_size):
@@ -100,6 +104,14 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 256) -> t
     finally:
         model.train(was_training)
     return correct / len(y), loss_sum / len(y)
+
+
+def _device(model: nn.Module) -> torch.device:
+    """Where the model's parameters (or buffers) live; CPU for a model with neither."""
+    tensor = next(model.parameters(), None)
+    if tensor is None:
+        tensor = next(model.buffers(), None)
+    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 __all__ = ["InjectedFailure", "LocalTraining", "evaluate", "train_local"]

@@ -52,10 +52,11 @@ def build_node_model(cfg: FederatedConfig) -> nn.Module:
         )
     finally:
         torch.random.set_rng_state(generator_state)
+    device = "cpu" if cfg.accelerator == "cpu" else "cuda"
     if cfg.preset == "digital":
-        return network
+        return network.to(device)
     exclude = list(cfg.exclude) + (depthwise_names(network) if cfg.exclude_depthwise else [])
-    return analogize(network, cfg.preset, exclude=exclude or None)
+    return analogize(network, cfg.preset, exclude=exclude or None).to(device)
 
 
 def _periphery(model: nn.Module) -> list[tuple[str, torch.Tensor]]:

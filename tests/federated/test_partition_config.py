@@ -60,3 +60,17 @@ def test_config_round_trips_and_validates() -> None:
         FederatedConfig(preset="pcm_magic")
     with pytest.raises(ValueError, match="unknown federated config key"):
         FederatedConfig.from_dict({"nodes": 3})
+
+
+def test_accelerator_is_checked_against_the_preset_and_the_machine() -> None:
+    import torch
+
+    from memtorch_power.federated import FederatedConfig
+
+    with pytest.raises(ValueError, match="pcm_mixed_precision.*cannot run on accelerator 'gpu'"):
+        FederatedConfig(preset="pcm_mixed_precision", accelerator="gpu")
+    with pytest.raises(ValueError, match="accelerator must be"):
+        FederatedConfig(accelerator="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            FederatedConfig(preset="pcm_hwa", accelerator="gpu")
