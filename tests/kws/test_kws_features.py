@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 import torchaudio
 
+from memtorch_power.kws.audio import load_clip
 from memtorch_power.kws.features import (
     MFCC, LogMel, build_feature_extractor, frame_count, log_mel_spectrogram, mel_filterbank, mfcc,
 )
@@ -56,6 +57,29 @@ def test_functional_equals_module() -> None:
     x = _waves()
     torch.testing.assert_close(mfcc(x), MFCC()(x))
     torch.testing.assert_close(log_mel_spectrogram(x), LogMel()(x))
+
+
+def _previous_implementation(waveform: torch.Tensor, n_mels: int, f_max: float | None, n_mfcc: int | None) -> torch.Tensor:
+    """The features as the package computed them by hand before issue 16 (stft of the clip padded by
+    16 samples, HTK filterbank, log(x + 1e-6), orthonormal DCT-II), kept here as the reference."""
+    padded = F.pad(waveform, (16, 16))
+    spec = torch.stft(padded, n_fft=512, hop_length=160, win_length=480, window=torch.hann_window(480),
+                      center=False, return_complex=True)
+    power = spec.real.square() + spec.imag.square()
+    bank = torchaudio.functional.melscale_fbanks(257, 20.0, f_max or 8000.0, n_mels, 16000, norm=None, mel_scale="htk")
+    logmel = torch.log(torch.matmul(power.transpose(1, 2), bank).transpose(1, 2) + 1e-6).unsqueeze(1)
+    if n_mfcc is None:
+        return logmel
+    dct = torchaudio.functional.create_dct(n_mfcc, n_mels, norm="ortho")
+    return torch.matmul(logmel.transpose(-1, -2), dct).transpose(-1, -2)
+
+
+def test_features_equal_the_previous_implementation_on_bundled_clips(speech_commands_root) -> None:  # type: ignore[no-untyped-def]
+    clips = sorted((speech_commands_root / "yes").glob("*.wav"))[:4] + sorted((speech_commands_root / "no").glob("*.wav"))[:4]
+    assert clips
+    x = torch.stack([torch.as_tensor(load_clip(path)) for path in clips]).float()
+    torch.testing.assert_close(MFCC(n_mfcc=10)(x), _previous_implementation(x, 40, 4000.0, 10), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(LogMel(n_mels=40)(x), _previous_implementation(x, 40, None, None), atol=1e-4, rtol=1e-4)
 
 
 def test_tone_peaks_in_its_mel_band() -> None:
