@@ -29,6 +29,7 @@ from memtorch_power.energy.history import (
     energy_to_accuracy,
     plot_accuracy_vs_energy,
 )
+from memtorch_power.energy.meter import EnergyMeter, MeasuredEnergy, available_meters
 from memtorch_power.energy.operators import register_operator
 from memtorch_power.energy.rules import Work, register_module_rule
 from memtorch_power.energy.mapping import TileMapping, full_tile_tops_per_watt, map_tiles
@@ -70,6 +71,9 @@ __all__ = [
     "TileMapping",
     "energy_per_inference",
     "estimate",
+    "EnergyMeter",
+    "MeasuredEnergy",
+    "available_meters",
     "register_module_rule",
     "register_operator",
     "Work",

@@ -25,6 +25,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from memtorch_power.energy import EnergyMonitor, energy_per_inference, energy_to_accuracy, estimate
 from memtorch_power.energy.history import EpochEnergy, accumulate
+from memtorch_power.energy.meter import EnergyMeter
 from memtorch_power.checkpoint_io import AtomicCheckpointIO
 from memtorch_power.io import save_figure, write_json, write_text
 from memtorch_power.kws.compare_report import (  # noqa: F401  (MLPERF_TINY_BEST_KWS_J: re-exported)
@@ -255,7 +256,8 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         devices=config.devices,
     )
     started = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule)
+    with EnergyMeter() as meter:  # the host's own counters (RAPL, NVML) where it has them
+        trainer.fit(module, datamodule=datamodule)
     fit_s = time.perf_counter() - started
     tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)[0]
 
@@ -287,6 +289,8 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         "inference_energy_analog_j": inference.analog_j if module.is_analog else float("nan"),
         "inference_energy_digital_j": inference.digital_j,
         "fit_wall_s": fit_s,
+        "train_energy_measured_j": meter.result.total_j,
+        "train_energy_meter": ", ".join(meter.result.meters) or meter.result.note,
         "train_clips_per_s": throughput.clips_per_second,
         "train_steps": trainer.global_step,
         "parameters": count_parameters(digital_network),

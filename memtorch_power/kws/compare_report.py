@@ -47,6 +47,18 @@ def _masks(count: int) -> str:
     return f" with {count} frequency mask{'s' if count != 1 else ''}" if count else ""
 
 
+def measured_energy_line(rows: list[dict[str, Any]]) -> str:
+    """The host's measured training energy per run (RAPL/NVML), or why there is none."""
+    measured = [r for r in rows if r.get("train_energy_measured_j") is not None]
+    if not measured:
+        reason = next((r.get("train_energy_meter") for r in rows if r.get("train_energy_meter")), "")
+        return ("Measured energy of the host (this simulation machine, not the modelled hardware): "
+                + (reason or "not measured") + ".")
+    return ("Measured energy of the host running each training (this simulation machine, not the modelled "
+            "hardware; whole package/GPU): " + ", ".join(
+                f"`{r['preset']}` {_fmt_j(r['train_energy_measured_j'])} ({r['train_energy_meter']})" for r in measured) + ".")
+
+
 def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     """A markdown report: accuracy (and after drift), energy, time, size per preset."""
     digital = next((r for r in rows if r["preset"] == "digital"), None)
@@ -85,6 +97,7 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     caveats = [r for r in rows if r.get("caveat")]
     lines += [""] + [f"`{r['preset']}`: {r['caveat']}" for r in caveats] if caveats else []
     lines += ["", energy_to_accuracy_markdown(rows)]
+    lines += ["", measured_energy_line(rows)]
     lines += [
         "",
         f"For scale: the best measured keyword-spotting inference in MLPerf Tiny v0.7 (Syntiant NDP120 at 0.9 V) "
