@@ -136,7 +136,8 @@ class SpeechCommandsDataset(Dataset):
         clips: relative clip paths of this split (see
             :func:`~memtorch_power.kws.splits.split_clips`).
         protocol: ``"12"`` or ``"35"``.
-        silence_share, unknown_share: see :func:`select_items`.
+        silence_share: see :func:`select_items`.
+        unknown_share: see :func:`select_items`.
         noise: background recordings (int16) by name; the split's region of each is
             used for silence (see :mod:`memtorch_power.kws.noise`).
         seed: seed of the unknown subset (training only; validation and testing use

@@ -139,7 +139,8 @@ class LogMel(_Features):
         win_length: samples (480 = 30 ms at 16 kHz).
         hop_length: samples (160 = 10 ms at 16 kHz).
         n_fft: FFT size, samples.
-        f_min, f_max: mel range, Hz (f_max None: Nyquist).
+        f_min: lowest mel band edge, Hz.
+        f_max: highest mel band edge, Hz (None: Nyquist).
         log_offset: added to the mel power before the natural log.
     """
 
@@ -162,8 +163,13 @@ class MFCC(_Features):
     Args:
         n_mfcc: coefficients kept (the feature dimension), at most ``n_mels``.
         n_mels: mel bands before the DCT (None: ``max(40, n_mfcc)``).
-        sample_rate, win_length, hop_length, n_fft, f_min, f_max, log_offset: as
-            :class:`LogMel`; the mel range defaults to 20-4000 Hz (TensorFlow's ``audio_ops.mfcc``).
+        sample_rate: Hz.
+        win_length: samples (480 = 30 ms at 16 kHz).
+        hop_length: samples (160 = 10 ms at 16 kHz).
+        n_fft: FFT size, samples.
+        f_min: lowest mel band edge, Hz (20 Hz).
+        f_max: highest mel band edge, Hz (4000 Hz, TensorFlow's ``audio_ops.mfcc``; None: Nyquist).
+        log_offset: added to the mel power before the natural log.
     """
 
     dct: Tensor
