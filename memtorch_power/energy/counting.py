@@ -277,7 +277,6 @@ class WorkloadCounter:
             )
         self.operators = OperatorCounter(model, hooked, self._operator_call)
         self.operators.attach()
-        self._counting_operators = False
         modules = dict(model.named_modules())
         for label, entry in self.operators.entries.items():
             module = modules["" if label == "(model)" else label]
@@ -291,7 +290,8 @@ class WorkloadCounter:
     def start(self, stage: str, track_backward: bool) -> None:
         """Count the following forward calls into ``stage`` (created empty if new).
 
-        Enters the :class:`OperatorCounter` dispatch mode until :meth:`stop`.
+        Starts the :class:`OperatorCounter` too (its dispatch mode is active inside the model's
+        forward, outside the hooked layers) until :meth:`stop`.
         """
         table = self.counts.setdefault(stage, {})
         for name in self.infos:
@@ -299,17 +299,13 @@ class WorkloadCounter:
         self._active = table
         self.track_backward = track_backward
         self.operators.track_backward = track_backward
-        if not self._counting_operators:
-            self.operators.__enter__()
-            self._counting_operators = True
+        self.operators.start()
 
     def stop(self) -> None:
         """Stop counting (hooks stay attached)."""
         self._active = None
         self._producer = None
-        if self._counting_operators:
-            self._counting_operators = False
-            self.operators.__exit__(None, None, None)
+        self.operators.stop()
 
     def refresh_trainable(self, model: nn.Module) -> None:
         """Re-read which layers have trainable parameters (after freezing/unfreezing)."""

@@ -250,11 +250,13 @@ class OperatorEntry:
 class _Frame:
     """One running module forward: its entry name and what its operators added so far."""
 
-    __slots__ = ("name", "skip", "forward", "input_grad", "weight_grad")
+    __slots__ = ("name", "skip", "forward", "input_grad", "weight_grad", "pushed", "popped")
 
     def __init__(self, name: str, skip: bool) -> None:
         self.name = name
         self.skip = skip
+        self.pushed = False  # the mode was entered at this (outermost) module
+        self.popped = False  # the mode was left for this counted layer's forward
         self.forward: list[Work] = []
         self.input_grad: list[Work] = []
         self.weight_grad: list[Work] = []
@@ -284,8 +286,10 @@ class OperatorCounter(TorchDispatchMode):
             needs that gradient).
         track_backward: whether to derive the backward work (False: ``None`` is passed).
 
-    Use :meth:`attach` once (hooks), then ``with counter:`` (or :meth:`__enter__`/
-    :meth:`__exit__`) around the forward passes to count; :meth:`detach` removes the hooks.
+    Use :meth:`attach` once (hooks), :meth:`start`/:meth:`stop` around what to count, and
+    :meth:`detach` to remove the hooks. While counting, the mode is on the dispatch stack only
+    inside the model's forward and outside its counted layers: the operators of analog tiles,
+    backward passes, optimizer steps and data loading never reach Python.
     """
 
     def __init__(self, model: nn.Module, skip: set[str],
@@ -311,6 +315,8 @@ class OperatorCounter(TorchDispatchMode):
                 self.entries[label] = OperatorEntry(label, type(module).__name__)
         self._model = model
         self._fastpath: bool | None = None
+        self.counting = False
+        self._pushed = 0
 
     # -- hooks --------------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -327,16 +333,56 @@ class OperatorCounter(TorchDispatchMode):
         self._handles.clear()
         self._stack.clear()
 
+    def start(self) -> None:
+        """Count the operators of the following forward passes."""
+        if self.counting:
+            return
+        self.counting = True
+        # the fused TransformerEncoderLayer / MultiheadAttention kernels of eval mode are one opaque
+        # operator each; with the fast path off they run as the operators they are made of
+        self._fastpath = torch.backends.mha.get_fastpath_enabled()
+        torch.backends.mha.set_fastpath_enabled(False)
+
+    def stop(self) -> None:
+        """Stop counting (hooks stay attached)."""
+        if not self.counting:
+            return
+        self.counting = False
+        while self._pushed:
+            self._pop()
+        if self._fastpath is not None:
+            torch.backends.mha.set_fastpath_enabled(self._fastpath)
+
+    def _push(self) -> None:
+        TorchDispatchMode.__enter__(self)
+        self._pushed += 1
+
+    def _pop(self) -> None:
+        TorchDispatchMode.__exit__(self, None, None, None)
+        self._pushed -= 1
+
     def _pre(self, label: str, skipped: bool):  # type: ignore[no-untyped-def]
         def hook(module: nn.Module, args: tuple) -> None:
             inherited = bool(self._stack) and self._stack[-1].skip
-            self._stack.append(_Frame(label, skipped or inherited))
+            frame = _Frame(label, skipped or inherited)
+            if self.counting:
+                if not self._stack:  # the outermost module: count from here
+                    self._push()
+                    frame.pushed = True
+                if frame.skip and not inherited and self._pushed:  # a counted layer: nothing to see inside
+                    self._pop()
+                    frame.popped = True
+            self._stack.append(frame)
         return hook
 
     def _post(self, module: nn.Module, args: tuple, output: object) -> None:
         if not self._stack:
             return
         frame = self._stack.pop()
+        if frame.popped and self.counting:
+            self._push()
+        if frame.pushed and self._pushed:
+            self._pop()
         if frame.forward:
             inputs, outputs = _tensors(args), _tensors(output)
             shapes = (tuple(inputs[0].shape), tuple(outputs[0].shape)) if inputs and outputs else None
@@ -345,26 +391,17 @@ class OperatorCounter(TorchDispatchMode):
                           _sum(frame.weight_grad) if frame.weight_grad else None)
 
     # -- the dispatch mode -------------------------------------------------------------------------
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        # the fused TransformerEncoderLayer / MultiheadAttention kernels of eval mode are one opaque
-        # operator each; with the fast path off they run as the operators they are made of
-        self._fastpath = torch.backends.mha.get_fastpath_enabled()
-        torch.backends.mha.set_fastpath_enabled(False)
-        return super().__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        super().__exit__(*exc)
-        if self._fastpath is not None:
-            torch.backends.mha.set_fastpath_enabled(self._fastpath)
-
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
         kwargs = kwargs or {}
         frame = self._stack[-1] if self._stack else None
         if frame is None or frame.skip:
             return func(*args, **kwargs)
         if func._overloadpacket not in FLOP_FORMULAS and not func.is_view:
-            with self:
+            TorchDispatchMode.__enter__(self)  # count the parts of a composite operator
+            try:
                 decomposed = func.decompose(*args, **kwargs)
+            finally:
+                TorchDispatchMode.__exit__(self, None, None, None)
             if decomposed is not NotImplemented:
                 return decomposed
         out = func(*args, **kwargs)
