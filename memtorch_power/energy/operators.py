@@ -282,9 +282,9 @@ class OperatorCounter(TorchDispatchMode):
         skip: names of the modules counted elsewhere (by hooks): their operators, and those of
             everything inside them, are not counted here.
         on_call: called after every module forward that ran operators, with the module's name,
-            its first input and output shapes (or None), the summed forward, input-gradient and weight-gradient work (``None`` when nothing
-            needs that gradient).
-        track_backward: whether to derive the backward work (False: ``None`` is passed).
+            its first input and output shapes (or None), the summed forward, input-gradient and
+            weight-gradient work (``None`` when nothing needs that gradient, or when
+            :attr:`track_backward` is False).
 
     Use :meth:`attach` once (hooks), :meth:`start`/:meth:`stop` around what to count, and
     :meth:`detach` to remove the hooks. While counting, the mode is on the dispatch stack only
