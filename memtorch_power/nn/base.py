@@ -125,6 +125,15 @@ class AnalogLayer(nn.Module):
         return torch.cat([cb(part) for cb, part in zip(self.crossbars, slices)], dim=-1)
 
 
+def filled_twin(layer: nn.Module, weight: Tensor, bias: Tensor | None) -> nn.Module:
+    """``layer`` (a fresh torch twin) holding ``weight`` and ``bias``, on their device."""
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        if bias is not None:
+            layer.bias.copy_(bias)
+    return layer.to(weight.device)
+
+
 def check_dtype(layer: str, dtype: torch.dtype | None) -> None:
     """aihwkit tiles compute in float32; any other ``dtype`` is refused by name."""
     if dtype is not None and dtype != torch.float32:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer, check_dtype
+from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer, check_dtype, filled_twin
 from memtorch_power.presets import PresetLike
 
 _TORCH_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
@@ -186,11 +186,7 @@ class _AnalogConvNd(AnalogLayer):
             bias=bias is not None,
             padding_mode=self.padding_mode,
         )
-        with torch.no_grad():
-            layer.weight.copy_(weight)
-            if bias is not None:
-                layer.bias.copy_(bias)
-        return layer.to(weight.device)
+        return filled_twin(layer, weight, bias)
 
     def output_positions(self, input_spatial: Sequence[int]) -> int:
         """Output positions (one MVM per position and group) for an input of this spatial size."""

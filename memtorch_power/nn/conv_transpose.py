@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer, check_dtype
+from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer, check_dtype, filled_twin
 from memtorch_power.presets import PresetLike
 
 _TORCH_CONV_T = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d}
@@ -168,11 +168,7 @@ class _AnalogConvTransposeNd(AnalogLayer):
                                           padding=self.padding, output_padding=self.output_padding,
                                           groups=self.groups, bias=bias is not None, dilation=self.dilation,
                                           padding_mode=self.padding_mode)
-        with torch.no_grad():
-            layer.weight.copy_(weight)
-            if bias is not None:
-                layer.bias.copy_(bias)
-        return layer.to(weight.device)
+        return filled_twin(layer, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer, check_dtype
+from memtorch_power.nn.base import DEFAULT_PRESET, AnalogLayer, check_dtype, filled_twin
 from memtorch_power.presets import PresetLike
 
 
@@ -68,11 +68,7 @@ class AnalogLinear(AnalogLayer):
         """A plain ``nn.Linear`` with the currently stored weights and bias."""
         weight, bias = self.get_weights()
         layer = nn.Linear(self.in_features, self.out_features, bias=bias is not None)
-        with torch.no_grad():
-            layer.weight.copy_(weight)
-            if bias is not None:
-                layer.bias.copy_(bias)
-        return layer.to(weight.device)
+        return filled_twin(layer, weight, bias)
 
     def extra_repr(self) -> str:
         return (
