@@ -54,7 +54,8 @@ class LayerInfo:
         name: qualified module name (``"(model)"`` for a model that is one layer).
         type_name: module class name.
         kind: ``"analog"`` (on PCM arrays) or ``"digital"``.
-        exact: False when no counting rule exists (one operation per output element is assumed).
+        exact: False when operators without a formula were counted approximately (one operation
+            per output element; rows of :class:`~memtorch_power.energy.operators.OperatorCounter`).
         matrix_weights: weights of the layer's matrix (analog: ``groups*rows*cols``; digital
             Linear/Conv: the weight tensor; 0 otherwise).
         other_params: parameters held digitally besides the matrix (bias, norm affine ...).
@@ -206,7 +207,7 @@ class LayerCounts:
         )
 
 
-def _info(name: str, module: nn.Module, exact: bool) -> LayerInfo:
+def _info(name: str, module: nn.Module) -> LayerInfo:
     trainable = any(p.requires_grad for p in module.parameters())
     if isinstance(module, AnalogLayer):
         bias = module.bias_count
@@ -220,7 +221,7 @@ def _info(name: str, module: nn.Module, exact: bool) -> LayerInfo:
     matrix = module.weight.numel() if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) else 0
     streamed = 0 if isinstance(module, nn.Embedding) else total  # a lookup reads only its rows
     groups = int(getattr(module, "groups", 1)) if isinstance(module, nn.modules.conv._ConvNd) else 1
-    return LayerInfo(name, type(module).__name__, "digital", exact, matrix, total - matrix,
+    return LayerInfo(name, type(module).__name__, "digital", True, matrix, total - matrix,
                      streamed, trainable, groups=groups, inference=inference_rule(module))
 
 
@@ -266,11 +267,11 @@ class WorkloadCounter:
         self._producer: tuple[weakref.ref, int] | None = None
         hooked: set[str] = set()
         for name, module in countable_modules(model):
-            rule, exact = rule_for(module)
-            if not exact:
+            rule = rule_for(module)
+            if rule is None:
                 continue  # no rule: its operators are counted one by one (OperatorCounter)
             hooked.add(name)
-            self.infos[name] = _info(name, module, exact)
+            self.infos[name] = _info(name, module)
             self._trainable[name] = self.infos[name].trainable
             self._handles.append(
                 module.register_forward_hook(self._hook(name, rule, module), with_kwargs=True)

@@ -43,7 +43,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry, sdpa_flop
 
-from memtorch_power.energy.rules import Work
+from memtorch_power.energy.rules import TRANSCENDENTAL_OPS, Work
 
 aten = torch.ops.aten
 
@@ -53,8 +53,8 @@ FLOP_FORMULAS: dict[Any, Callable[..., int]] = dict(flop_registry)
 FLOP_FORMULAS[aten._scaled_dot_product_flash_attention_for_cpu] = sdpa_flop
 
 #: Elementwise operations per hidden unit and time step of an LSTM cell run as one fused kernel:
-#: 3 sigmoids and 2 tanh (4 each, see _TRANSCENDENTAL) and 5 multiplies/adds.
-LSTM_CELL_OPS = 3 * 4 + 2 * 4 + 5
+#: 3 sigmoids and 2 tanh (TRANSCENDENTAL_OPS each) and 5 multiplies/adds.
+LSTM_CELL_OPS = (3 + 2) * TRANSCENDENTAL_OPS + 5
 
 
 def _rnn_layer_macs(args: tuple) -> tuple[int, int, int]:
@@ -79,8 +79,6 @@ MATMUL_OPERANDS: dict[Any, int] = {
 #: dP from dO: four products where the forward has two).
 ATTENTION_BACKWARD_FACTOR = 2
 
-_TRANSCENDENTAL = 4  # as memtorch_power.energy.rules (an assumption stated there)
-
 #: Operations per output element of elementwise operators (ATen packet names).
 OPS_PER_ELEMENT: dict[str, int] = {
     **{name: 1 for name in (
@@ -92,12 +90,12 @@ OPS_PER_ELEMENT: dict[str, int] = {
         "hardshrink", "softshrink", "_masked_scale", "native_dropout", "bernoulli", "rand_like",
     )},
     "hardswish": 2, "sqrt": 2, "rsqrt": 2,
-    **{name: _TRANSCENDENTAL for name in (
+    **{name: TRANSCENDENTAL_OPS for name in (
         "exp", "log", "log1p", "expm1", "tanh", "sigmoid", "gelu", "silu", "mish", "elu", "erf",
         "softplus", "sin", "cos", "log_sigmoid_forward", "glu",
     )},
     # exp + running sum + divide (log-softmax: + log)
-    **{name: _TRANSCENDENTAL + 2 for name in ("_softmax", "_log_softmax", "softmax", "log_softmax")},
+    **{name: TRANSCENDENTAL_OPS + 2 for name in ("_softmax", "_log_softmax", "softmax", "log_softmax")},
     # mean, variance, normalise, affine
     **{name: 4 for name in ("native_layer_norm", "native_batch_norm", "_native_batch_norm_legit",
                             "_native_batch_norm_legit_no_training", "native_group_norm",
@@ -185,15 +183,16 @@ def operator_work(func: Any, args: tuple, kwargs: dict, out: object) -> Operator
     if packet is aten.mkldnn_rnn_layer:
         macs, input_macs, units = _rnn_layer_macs(args)
         work = Work(0, macs, units * LSTM_CELL_OPS, in_elems, out_elems)
-        x, weights, w_hh = inputs[0], inputs[1:3], inputs[2]
-        if not any(w.requires_grad for w in weights) and not x.requires_grad:
+        x, w_hh = inputs[0], inputs[2]
+        weights_need_grad = any(w.requires_grad for w in inputs[1:3])
+        if not weights_need_grad and not x.requires_grad:
             return OperatorWork(work)
         # back-propagation through time needs the hidden-state gradient whatever the input needs
         skipped = 0 if x.requires_grad else input_macs
         if not inputs[5].requires_grad:  # no gradient for the initial hidden state h0
             skipped += x.shape[1] * w_hh.shape[0] * w_hh.shape[1]
         grad_in = Work(0, macs - skipped, units * LSTM_CELL_OPS, in_elems, out_elems)
-        grad_w = work if any(w.requires_grad for w in weights) else None
+        grad_w = work if weights_need_grad else None
         return OperatorWork(work, grad_in, grad_w)
     if packet in FLOP_FORMULAS:
         macs = FLOP_FORMULAS[packet](*args, **kwargs, out_val=out) // 2
@@ -302,13 +301,13 @@ class OperatorCounter(TorchDispatchMode):
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         # parameters by storage (a view such as ``weight.t()`` shares it), for weight traffic
         self._params = {_storage(p): p.numel() for p in model.parameters()}
-        self._skip_inside: set[int] = set()
+        skip_inside: set[int] = set()
         self._names: dict[int, tuple[str, bool]] = {}
         for name, module in model.named_modules():
             if name in skip:
-                self._skip_inside.update(id(m) for m in module.modules())
+                skip_inside.update(id(m) for m in module.modules())
         for name, module in model.named_modules():
-            skipped = id(module) in self._skip_inside or type(module).__module__.startswith("torchmetrics")
+            skipped = id(module) in skip_inside or type(module).__module__.startswith("torchmetrics")
             label = name or "(model)"
             self._names[id(module)] = (label, skipped)
             if not skipped:

@@ -12,7 +12,8 @@ and the activation elements read and written. MACs are counted from shapes (not 
 * pooling: ``prod(kernel)`` operations per output element (adaptive: one per input element);
 * losses: 6 operations per input element (a softmax-like evaluation, an assumption);
 * views (``Identity``, ``Flatten``, ``Unflatten``): nothing at all, not even traffic;
-* layers without a rule: one operation per output element, flagged as approximate.
+* layers without a rule: none here (:func:`rule_for` returns None); their operators are counted
+  one by one instead.
 
 **Inference rules** (:func:`inference_rule`, applied when a workload is priced as inference):
 dropout is the identity in eval mode and costs nothing; a batch norm with running statistics
@@ -56,18 +57,18 @@ class Work(NamedTuple):
 
 Rule = Callable[[Any, Tensor, Tensor], Work]
 
-_TRANSCENDENTAL = 4  # ops for one exp/tanh/erf evaluation (assumption, see module docstring)
+TRANSCENDENTAL_OPS = 4  # ops for one exp/tanh/erf evaluation (assumption, see module docstring)
 
 #: Operations per output element of elementwise layers.
 OPS_PER_ELEMENT: dict[type[nn.Module], int] = {
     **{t: 1 for t in (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.Hardtanh, nn.Threshold,
                       nn.Hardsigmoid, nn.Hardshrink, nn.Softshrink, nn.Upsample)},
     nn.Hardswish: 2,
-    **{t: _TRANSCENDENTAL for t in (nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Mish, nn.ELU,
+    **{t: TRANSCENDENTAL_OPS for t in (nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.Mish, nn.ELU,
                                     nn.SELU, nn.CELU, nn.Softplus, nn.Softsign, nn.LogSigmoid,
                                     nn.Tanhshrink)},
     # exp + running sum + divide (log-softmax: + log)
-    **{t: _TRANSCENDENTAL + 2 for t in (nn.Softmax, nn.Softmin, nn.LogSoftmax, nn.Softmax2d)},
+    **{t: TRANSCENDENTAL_OPS + 2 for t in (nn.Softmax, nn.Softmin, nn.LogSoftmax, nn.Softmax2d)},
     # mean, variance, normalise, affine (batch norm priced as inference: see InferenceRule)
     **{t: 4 for t in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm,
                       nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d,
@@ -152,11 +153,7 @@ def _view(m: Any, x: Tensor, out: Tensor) -> Work:
 
 
 def _loss(m: Any, x: Tensor, out: Tensor) -> Work:
-    return Work(0, 0, x.numel() * (_TRANSCENDENTAL + 2), x.numel(), out.numel())
-
-
-def _unknown(m: Any, x: Tensor, out: Tensor) -> Work:
-    return Work(0, 0, out.numel(), x.numel(), out.numel())
+    return Work(0, 0, x.numel() * (TRANSCENDENTAL_OPS + 2), x.numel(), out.numel())
 
 
 #: Rules users registered for their own module types (:func:`register_module_rule`).
@@ -181,35 +178,35 @@ def register_module_rule(module_type: type[nn.Module], rule: Rule) -> None:
     MODULE_RULES[module_type] = rule
 
 
-def rule_for(module: nn.Module) -> tuple[Rule, bool]:
-    """The rule of ``module`` and whether it is exact (False: no rule; its operators are counted
-    one by one instead)."""
+def rule_for(module: nn.Module) -> Rule | None:
+    """The rule of ``module``, or None if it has none (its operators are then counted one by one,
+    :mod:`memtorch_power.energy.operators`)."""
     if isinstance(module, AnalogLayer):
-        return analog_work, True  # type: ignore[return-value]
+        return analog_work  # type: ignore[return-value]
     for base in type(module).__mro__:
         if base in MODULE_RULES:
-            return MODULE_RULES[base], True
+            return MODULE_RULES[base]
     kind = type(module)
     if kind in OPS_PER_ELEMENT:
         per = OPS_PER_ELEMENT[kind]
-        return (lambda m, x, out: Work(0, 0, out.numel() * per, x.numel(), out.numel())), True
+        return lambda m, x, out: Work(0, 0, out.numel() * per, x.numel(), out.numel())
     if isinstance(module, nn.Linear):
-        return _linear, True
+        return _linear
     if isinstance(module, _CONV):
-        return _conv, True
+        return _conv
     if isinstance(module, _CONV_T):
-        return _conv_transpose, True
+        return _conv_transpose
     if isinstance(module, _POOL):
-        return _pool, True
+        return _pool
     if isinstance(module, _ADAPTIVE_POOL):
-        return _adaptive_pool, True
+        return _adaptive_pool
     if isinstance(module, VIEW):
-        return _view, True
+        return _view
     if isinstance(module, ZERO_OP):
-        return _zero, True
+        return _zero
     if isinstance(module, nn.modules.loss._Loss):
-        return _loss, True
-    return _unknown, False
+        return _loss
+    return None
 
 
 class InferenceRule(NamedTuple):
