@@ -6,7 +6,7 @@ import copy
 import fnmatch
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from torch import nn
 
@@ -40,12 +40,30 @@ Exclude = Iterable[str] | Callable[[str, nn.Module], bool] | None
 
 logger = logging.getLogger(__name__)
 
+class _Reason(NamedTuple):
+    """Why a module stays digital.
+
+    Attributes:
+        text: the reason, as logged and listed.
+        unsupported: no analog twin can take it (logged at WARNING); False for the caller's
+            choices and for modules that hold no matrix to put on an array.
+        whole: its children stay digital with it (False for a container whose own bare weight
+            stays digital while its child layers are converted).
+    """
+
+    text: str
+    unsupported: bool = True
+    whole: bool = True
+
+
+_LOOKUP = _Reason("a lookup table, not a matrix-vector product", unsupported=False)
+
 #: Why a weight-holding module without an analog twin stays digital (checked in this order).
-_NO_TWIN: tuple[tuple[type[nn.Module], str], ...] = (
-    (nn.modules.conv._ConvTransposeNd, "no analog twin for 3-d transposed convolutions"),
-    (nn.Conv3d, "no analog twin for 3-d convolutions"),
-    (nn.Embedding, "a lookup table, not a matrix-vector product"),
-    (nn.EmbeddingBag, "a lookup table, not a matrix-vector product"),
+_NO_TWIN: tuple[tuple[type[nn.Module], _Reason], ...] = (
+    (nn.modules.conv._ConvTransposeNd, _Reason("no analog twin for 3-d transposed convolutions")),
+    (nn.Conv3d, _Reason("no analog twin for 3-d convolutions")),
+    (nn.Embedding, _LOOKUP),
+    (nn.EmbeddingBag, _LOOKUP),
 )
 
 
@@ -58,16 +76,13 @@ class ConversionSummary:
         left_digital: ``(qualified name, type, reason)`` of every module holding a weight matrix
             that stays digital (excluded by the caller, grouped with ``skip_grouped``, or
             without an analog twin).
+        unsupported: the rows of ``left_digital`` left digital for lack of an analog twin (not
+            by the caller's choice).
     """
 
     converted: list[tuple[str, str]] = field(default_factory=list)
     left_digital: list[tuple[str, str, str]] = field(default_factory=list)
-
-    @property
-    def unsupported(self) -> list[tuple[str, str, str]]:
-        """The modules left digital for lack of an analog twin (not by the caller's choice)."""
-        return [row for row in self.left_digital if not row[2].startswith(("excluded", "grouped"))
-                and "lookup table" not in row[2]]
+    unsupported: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"converted {len(self.converted)} layer(s) to analog"
@@ -85,27 +100,27 @@ def twin_of(module: nn.Module) -> type[nn.Module] | None:
     return twin
 
 
-def _reason(name: str, module: nn.Module, exclude: Exclude, skip_grouped: bool) -> str | None:
+def _reason(name: str, module: nn.Module, exclude: Exclude, skip_grouped: bool) -> _Reason | None:
     """Why ``module`` stays digital, or None if it has a twin and is converted (or holds no matrix)."""
     kind = type(module)
     if kind is nn.MultiheadAttention and (module.bias_k is not None or module.add_zero_attn):
-        return "add_bias_kv / add_zero_attn: not supported by AnalogMultiheadAttention"
+        return _Reason("add_bias_kv / add_zero_attn: not supported by AnalogMultiheadAttention")
     if kind is nn.LSTM and module.proj_size:
-        return "proj_size: not supported by AnalogLSTM"
+        return _Reason("proj_size: not supported by AnalogLSTM")
     if twin_of(module) is not None:
         if skip_grouped and getattr(module, "groups", 1) > 1:
-            return "grouped convolution (skip_grouped=True)"
+            return _Reason("grouped convolution (skip_grouped=True)", unsupported=False)
         if _excluded(exclude, name, module):
-            return "excluded by the caller"
+            return _Reason("excluded by the caller", unsupported=False)
         return None
     for base, reason in _NO_TWIN:
         if isinstance(module, base):
             return reason
     if isinstance(module, tuple(ANALOG_TWINS)):
         base = next(b.__name__ for b in ANALOG_TWINS if isinstance(module, b))
-        return f"a subclass of nn.{base} with its own forward (it may not compute what nn.{base} does)"
+        return _Reason(f"a subclass of nn.{base} with its own forward (it may not compute what nn.{base} does)")
     if any(p.dim() >= 2 for p in module.parameters(recurse=False)):
-        return "weight parameter(s) used by its own forward: no analog twin"
+        return _Reason("weight parameter(s) used by its own forward: no analog twin", whole=False)
     return None
 
 
@@ -127,8 +142,11 @@ def conversion_plan(model: nn.Module, exclude: Exclude = None, skip_grouped: boo
             continue
         reason = _reason(name, module, exclude, skip_grouped)
         if reason is not None:
-            summary.left_digital.append((name, type(module).__name__, reason))
-            if not reason.startswith("weight parameter"):  # a container's children are its own
+            row = (name, type(module).__name__, reason.text)
+            summary.left_digital.append(row)
+            if reason.unsupported:
+                summary.unsupported.append(row)
+            if reason.whole:
                 handled.update(id(m) for m in module.modules())
         elif twin_of(module) is not None:
             summary.converted.append((name, type(module).__name__))
@@ -141,9 +159,7 @@ def _check_module(model: object) -> None:
         raise TypeError(f"analogize: expected a torch.nn.Module, got {type(model).__name__}")
 
 
-def _excluded(exclude: Exclude, name: str, module: nn.Module, skip_grouped: bool = False) -> bool:
-    if skip_grouped and getattr(module, "groups", 1) > 1:
-        return True
+def _excluded(exclude: Exclude, name: str, module: nn.Module) -> bool:
     if exclude is None:
         return False
     if callable(exclude):
