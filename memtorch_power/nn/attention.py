@@ -152,7 +152,7 @@ class AnalogMultiheadAttention(nn.Module):
         batch, target, source = query.shape[0], query.shape[1], key.shape[1]
         q, k, v = self._project(query, key, value)
         q, k, v = (t.reshape(batch, -1, self.num_heads, self.head_dim).transpose(1, 2) for t in (q, k, v))
-        mask = self._mask(attn_mask, key_padding_mask, is_causal, batch, target, source, q.dtype)
+        mask = self._mask(attn_mask, key_padding_mask, is_causal, batch, target, source, q)
         dropout = self.dropout if self.training else 0.0
         if need_weights:
             scores = q @ k.transpose(-2, -1) / self.head_dim ** 0.5
@@ -175,10 +175,12 @@ class AnalogMultiheadAttention(nn.Module):
         return out, weights
 
     def _mask(self, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool,
-              batch: int, target: int, source: int, dtype: torch.dtype) -> Tensor | None:
-        """One additive float mask ``[N, heads, L, S]`` (``-inf`` where attention is not allowed)."""
+              batch: int, target: int, source: int, like: Tensor) -> Tensor | None:
+        """One additive float mask ``[N, heads, L, S]`` of ``like``'s dtype (``-inf`` where attention
+        is not allowed)."""
+        dtype = like.dtype
         if is_causal and attn_mask is None:
-            attn_mask = torch.ones(target, source, dtype=torch.bool, device=self.out_proj_device()).triu(1)
+            attn_mask = torch.ones(target, source, dtype=torch.bool, device=like.device).triu(1)
         masks = []
         if attn_mask is not None:
             mask = _additive(attn_mask, dtype)
@@ -193,9 +195,6 @@ class AnalogMultiheadAttention(nn.Module):
         for mask in masks[1:]:
             total = total + mask
         return total
-
-    def out_proj_device(self) -> torch.device:
-        return self.out_proj.weight.device
 
     def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
