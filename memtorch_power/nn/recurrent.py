@@ -10,6 +10,8 @@ are torch's (``nn.LSTM``/``nn.GRU``/``nn.RNN``), for padded (not packed) sequenc
 
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import Tensor, nn
 
@@ -17,13 +19,22 @@ from memtorch_power.nn.base import DEFAULT_PRESET
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.presets import PresetLike
 
-_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+#: Constructor arguments the analog layers share with torch's (``from_torch``/``to_torch`` copy them).
+_SHARED_ARGS = ("num_layers", "bias", "batch_first", "dropout", "bidirectional")
 
 
-class _AnalogRecurrent(nn.Module):
-    """Shared by the three recurrent layers: arrays per layer and direction, the time loop."""
+class _AnalogRecurrent(nn.Module, abc.ABC):
+    """Shared by the three recurrent layers: arrays per layer and direction, the time loop.
 
-    mode: str
+    Attributes:
+        torch_type: the torch layer this one replaces.
+        gates: gate blocks stacked in each matrix (torch's layout: LSTM 4, GRU 3, RNN 1).
+        extra_args: constructor arguments beyond :data:`_SHARED_ARGS` (``nonlinearity`` of RNN).
+    """
+
+    torch_type: type[nn.RNNBase]
+    gates: int
+    extra_args: tuple[str, ...] = ()
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
@@ -38,7 +49,7 @@ class _AnalogRecurrent(nn.Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, dropout
         self.bidirectional = bidirectional
         directions = 2 if bidirectional else 1
-        gates = _GATES[self.mode] * hidden_size
+        gates = self.gates * hidden_size
         self.ih = nn.ModuleList()
         self.hh = nn.ModuleList()
         for layer in range(num_layers):
@@ -61,11 +72,8 @@ class _AnalogRecurrent(nn.Module):
         """
         if getattr(module, "proj_size", 0):
             raise ValueError(f"{cls.__name__}: proj_size is not supported")
-        kwargs = dict(num_layers=module.num_layers, bias=module.bias, batch_first=module.batch_first,
-                      dropout=module.dropout, bidirectional=module.bidirectional, preset=preset)
-        if isinstance(module, nn.RNN):
-            kwargs["nonlinearity"] = module.nonlinearity
-        layer = cls(module.input_size, module.hidden_size, **kwargs)
+        kwargs = {name: getattr(module, name) for name in (*_SHARED_ARGS, *cls.extra_args)}
+        layer = cls(module.input_size, module.hidden_size, **kwargs, preset=preset)
         for index, suffix in enumerate(layer._suffixes()):
             layer.ih[index].set_weights(getattr(module, f"weight_ih_{suffix}").detach(),
                                         getattr(module, f"bias_ih_{suffix}").detach() if module.bias else None)
@@ -76,7 +84,8 @@ class _AnalogRecurrent(nn.Module):
 
     def to_torch(self) -> nn.RNNBase:
         """The plain torch layer with the currently stored weights."""
-        module = self._torch_twin()
+        module = self.torch_type(self.input_size, self.hidden_size,
+                                 **{name: getattr(self, name) for name in (*_SHARED_ARGS, *self.extra_args)})
         with torch.no_grad():
             for index, suffix in enumerate(self._suffixes()):
                 for arrays, kind in ((self.ih, "ih"), (self.hh, "hh")):
@@ -90,9 +99,6 @@ class _AnalogRecurrent(nn.Module):
     def _suffixes(self) -> list[str]:
         return [f"l{layer}{'_reverse' if direction else ''}"
                 for layer in range(self.num_layers) for direction in range(self._directions)]
-
-    def _torch_twin(self) -> nn.RNNBase:
-        raise NotImplementedError
 
     # -- forward -----------------------------------------------------------------------------------
     def forward(self, x: Tensor, hx: Tensor | tuple[Tensor, Tensor] | None = None):  # type: ignore[no-untyped-def]
@@ -137,7 +143,7 @@ class _AnalogRecurrent(nn.Module):
         shape = (self.num_layers * self._directions, batch, self.hidden_size)
         if hx is None:
             zeros = x.new_zeros(shape)
-            return zeros, (x.new_zeros(shape) if self.mode == "LSTM" else None)
+            return zeros, (x.new_zeros(shape) if self.torch_type is nn.LSTM else None)
         h, c = hx if isinstance(hx, tuple) else (hx, None)
         if unbatched:
             h = h.unsqueeze(1)
@@ -155,8 +161,10 @@ class _AnalogRecurrent(nn.Module):
             outputs.append(h)
         return torch.stack(outputs), (h, c)
 
+    @abc.abstractmethod
     def _cell(self, gx: Tensor, gh: Tensor, h: Tensor, c: Tensor | None):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
+        """One time step: gate pre-activations from the input (``gx``) and the hidden state
+        (``gh``), the previous ``h`` (and ``c`` for an LSTM) -> the new ``(h, c)``."""
 
     def extra_repr(self) -> str:
         return (f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
@@ -166,22 +174,20 @@ class _AnalogRecurrent(nn.Module):
 class AnalogLSTM(_AnalogRecurrent):
     """Drop-in replacement for :class:`torch.nn.LSTM` (no ``proj_size``) with its matrices on PCM."""
 
-    mode = "LSTM"
+    torch_type = nn.LSTM
+    gates = 4
 
     def _cell(self, gx: Tensor, gh: Tensor, h: Tensor, c: Tensor | None):  # type: ignore[no-untyped-def]
         i, f, g, o = (gx + gh).chunk(4, dim=-1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         return torch.sigmoid(o) * torch.tanh(c), c
 
-    def _torch_twin(self) -> nn.RNNBase:
-        return nn.LSTM(self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
-                       self.dropout, self.bidirectional)
-
 
 class AnalogGRU(_AnalogRecurrent):
     """Drop-in replacement for :class:`torch.nn.GRU` with its matrices on PCM."""
 
-    mode = "GRU"
+    torch_type = nn.GRU
+    gates = 3
 
     def _cell(self, gx: Tensor, gh: Tensor, h: Tensor, c: Tensor | None):  # type: ignore[no-untyped-def]
         xr, xz, xn = gx.chunk(3, dim=-1)
@@ -190,28 +196,23 @@ class AnalogGRU(_AnalogRecurrent):
         n = torch.tanh(xn + r * hn)
         return (1 - z) * n + z * h, None
 
-    def _torch_twin(self) -> nn.RNNBase:
-        return nn.GRU(self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
-                      self.dropout, self.bidirectional)
-
 
 class AnalogRNN(_AnalogRecurrent):
     """Drop-in replacement for :class:`torch.nn.RNN` (``tanh`` or ``relu``) with its matrices on PCM."""
+
+    torch_type = nn.RNN
+    gates = 1
+    extra_args = ("nonlinearity",)
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, *, preset: PresetLike = DEFAULT_PRESET) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
-        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          preset=preset)
+        self.nonlinearity = nonlinearity
 
     def _cell(self, gx: Tensor, gh: Tensor, h: Tensor, c: Tensor | None):  # type: ignore[no-untyped-def]
         total = gx + gh
         return (torch.tanh(total) if self.nonlinearity == "tanh" else torch.relu(total)), None
-
-    def _torch_twin(self) -> nn.RNNBase:
-        return nn.RNN(self.input_size, self.hidden_size, self.num_layers, self.nonlinearity, self.bias,
-                      self.batch_first, self.dropout, self.bidirectional)
