@@ -42,6 +42,9 @@ from memtorch_power.kws.timing import TrainingThroughput
 from memtorch_power.nn import analogize, digitalize
 from memtorch_power.presets import get_preset
 
+#: pcm_tiki_taka_adapt's steps, from scratch or fine-tuning alike: small steps for the trained batch
+#: norms and for the transfers to PCM (benchmarks/results/pcm_tiki_taka_sweep.json, tt:finetune_omega_1.4)
+_ADAPT_TRAINING: dict[str, Any] = {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0}
 
 #: Optimizer settings per preset, measured on speech_commands_mini (DS-CNN, 10 MFCC, 4 epochs).
 #: The DS-CNN's batch norms make its digital parameters want a large SGD step: plain SGD at
@@ -60,7 +63,7 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     # Tiki-Taka: the fast array steps at fast_lr 1.0; the tile lr scales the transfer to PCM
     # (0.1: 53 % validation after 10 epochs, 1.0: 42 %; benchmarks/results/pcm_tiki_taka_sweep.json)
     "pcm_tiki_taka": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
-    "pcm_tiki_taka_adapt": {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0},
+    "pcm_tiki_taka_adapt": _ADAPT_TRAINING,
     # no tile step tried learned in 4 epochs (analog_lr 1.0, 0.1, 0.01: 15-18 %); see
     # BENCHMARKS.md for why in-array SGD on PCM trails
     "pcm_training": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
@@ -72,9 +75,7 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
 #: forward instead of relearning them.
 FINETUNE_TRAINING: dict[str, dict[str, Any]] = {
     "pcm_hwa": {"optimizer": "adam", "lr": 2e-3},
-    # in-array adaptation: small steps for the trained batch norms and the transfers to PCM
-    # (benchmarks/results/pcm_tiki_taka_sweep.json, tt:finetune_omega_1.4)
-    "pcm_tiki_taka_adapt": {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.001, "momentum": 0.0},
+    "pcm_tiki_taka_adapt": _ADAPT_TRAINING,
 }
 
 
