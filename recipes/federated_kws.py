@@ -2,7 +2,7 @@
 
     python recipes/federated_kws.py --config recipes/configs/federated_kws.yaml
     python recipes/federated_kws.py --config recipes/configs/federated_kws_quick.yaml \\
-        --set preset=digital --set rounds=2 --run-dir runs/federated_kws/digital
+        --preset digital --rounds 2 --run_dir runs/federated_kws/digital
 
 Same as ``memtorch-power federated``. Writes federated.json, federated.md and federated.png
 into the run folder (default runs/federated_kws/<time>). Every step is a library call: see

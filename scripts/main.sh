@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
 root=${MEMTORCH_POWER_SPEECH_COMMANDS:-../shared/data/speech_commands_mini}
-exec .venv/bin/memtorch-power compare --root "$root" --epochs 4 --output-dir runs/compare "$@"
+exec .venv/bin/memtorch-power compare --root "$root" --epochs 4 --output_dir runs/compare "$@"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 DATA_ENV_VAR = "MEMTORCH_POWER_SPEECH_COMMANDS"
 
@@ -115,62 +115,6 @@ def resolve_data_root(root: str | None, download: bool = False) -> str:
     )
 
 
-# -- --set KEY=VALUE ------------------------------------------------------------------------------
-def parse_overrides(items: Iterable[str], known: Iterable[str] | None = None) -> dict[str, Any]:
-    """``["rounds=2", "preset=digital"]`` -> ``{"rounds": 2, "preset": "digital"}`` (values parsed
-    as YAML). Keys are checked against ``known`` (dashes and underscores alike)."""
-    import yaml
-
-    known_set = set(known) if known is not None else None
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key:
-            raise UserError(f"--set expects KEY=VALUE, got {item!r}")
-        if known_set is not None and key not in known_set:
-            raise UserError(f"unknown key {key!r} in --set; known keys: {', '.join(sorted(known_set))}")
-        try:
-            out[key] = yaml.safe_load(value)
-        except yaml.YAMLError as err:
-            raise UserError(f"--set {key}: cannot parse {value!r} as a YAML value ({err})") from err
-    return out
-
-
-def read_yaml_mapping(path: str, known: Iterable[str], section: str) -> dict[str, Any]:
-    """The mapping of a YAML config (optionally under a top-level ``section:`` key), keys checked."""
-    import yaml
-
-    existing_file(path, "config file")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            values = yaml.safe_load(handle) or {}
-    except yaml.YAMLError as err:
-        raise UserError(f"cannot read {path} as YAML: {err}") from err
-    if not isinstance(values, Mapping):
-        raise UserError(f"{path} must hold a YAML mapping of config fields, got {type(values).__name__}")
-    values = values.get(section, values)
-    known_set = set(known)
-    out = {}
-    for key, value in values.items():
-        name = str(key).replace("-", "_")
-        if name not in known_set:
-            raise UserError(f"unknown key {key!r} in {path}; known keys: {', '.join(sorted(known_set))}")
-        out[name] = value
-    return out
-
-
-def parse_number(text: str) -> int | float:
-    """``"5"`` -> 5 (a count), ``"0.25"`` -> 0.25 (a fraction), as Lightning's ``limit_*`` take them."""
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-
-
 def parse_shape(text: str) -> tuple[int, ...]:
     """``"1,1,40,98"`` (or ``1x1x40x98``) -> ``(1, 1, 40, 98)``."""
     parts = [p for p in text.replace("x", ",").replace(" ", "").split(",") if p]
@@ -184,40 +128,65 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def config_values(args: Any, config_cls: type, name: str) -> dict[str, Any]:
-    """Field values of the dataclass ``config_cls`` from ``--config`` (YAML), ``--set KEY=VALUE``
-    overrides and ``--root``, every key checked against the dataclass's fields."""
+# -- one configuration system: jsonargparse ------------------------------------------------------
+def command_parser(prog: str, description: str) -> Any:
+    """The parser of one subcommand: a jsonargparse ``ArgumentParser`` (as LightningCLI's) with
+    ``--config`` (a YAML file of the options, keys as the option names without ``--``; options
+    after it override it) and ``--print_config``. Help shows each option's type and default, taken
+    from the signature or dataclass it comes from; a value of the wrong type fails at parse time
+    with an error that names the key."""
+    from jsonargparse import ArgumentParser, DefaultHelpFormatter
+
+    class _Formatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
+        """jsonargparse's help (types and defaults) with descriptions kept as written."""
+
+    parser = ArgumentParser(prog=prog, description=description, formatter_class=_Formatter,
+                            exit_on_error=False, default_env=False)
+    parser.add_argument("--config", action="config",
+                        help="YAML file of this command's options (keys as the option names without "
+                             "--); options after it override it")
+    return parser
+
+
+def add_flag(parser: Any, name: str, default: bool, help: str) -> None:
+    """A boolean option ``--NAME`` / ``--no_NAME`` (``NAME: true|false`` in a YAML config)."""
+    from jsonargparse import ActionYesNo
+
+    parser.add_argument(f"--{name}", action=ActionYesNo, default=default, help=help)
+
+
+def parse_options(parser: Any, argv: list[str]) -> Any:
+    """Parse ``argv``; a bad option or value becomes a one-line :class:`UserError` naming it."""
+    try:
+        return parser.parse_args(argv)
+    except argparse.ArgumentError as err:
+        raise UserError(" ".join(str(err).split())) from None
+
+
+def dataclass_options(args: Any, config_cls: type) -> dict[str, Any]:
+    """The parsed values of the fields of the dataclass ``config_cls`` (added to the parser with
+    ``parser.add_class_arguments(config_cls)``)."""
     import dataclasses
 
-    known = [f.name for f in dataclasses.fields(config_cls)]
-    values = read_yaml_mapping(args.config, known, name) if args.config else {}
-    values.update(parse_overrides(args.set, known))
-    if args.root:
-        values["data_root"] = args.root
-    return values
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {name: value for name, value in vars(args).items() if name in names}
 
 
-def add_config_options(parser: Any, config_name: str, run_dir_default: str) -> None:
-    """The options :func:`config_values` reads (``--config``, ``--set``, ``--root``) plus
-    ``--run-dir`` and ``--no-progress``, shared by the recipe-backed subcommands."""
-    parser.add_argument("--config", default=None, metavar="YAML",
-                        help=f"YAML file with {config_name} fields (default: the library defaults)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a field (VALUE parsed as YAML), repeatable")
-    parser.add_argument("--root", default=None,
-                        help="Speech Commands folder (same as --set data_root=...; default: "
-                             "$MEMTORCH_POWER_SPEECH_COMMANDS, else the bundled mini set)")
-    parser.add_argument("--run-dir", default=None, help=f"report folder (default: {run_dir_default})")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+def build_config(config_cls: type, values: dict[str, Any], what: str) -> Any:
+    """``config_cls(**values)``; the dataclass's own checks (``ValueError``, ``TypeError``,
+    ``KeyError``) become a :class:`UserError` that says which config was invalid and why."""
+    try:
+        return config_cls(**values)
+    except (ValueError, TypeError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise UserError(f"invalid {what} config: {message}") from err
 
-
-
-def run_dir_of(args: Any, name: str) -> Path:
-    """The report folder of a recipe-backed subcommand: ``--run-dir``, else
+def run_dir_of(run_dir: str | None, name: str) -> Path:
+    """The report folder of a recipe-backed subcommand: ``run_dir``, else
     ``runs/<name>/<YYYYmmdd-HHMMSS>``."""
     import time
 
-    return Path(args.run_dir or Path("runs") / name / time.strftime("%Y%m%d-%H%M%S"))
+    return Path(run_dir or Path("runs") / name / time.strftime("%Y%m%d-%H%M%S"))
 
 
 def print_report(markdown: Path, run_dir: Path) -> None:

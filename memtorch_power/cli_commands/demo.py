@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import Any
 
 from memtorch_power.cli_commands.common import UserError, check_presets, check_profile, console
 
@@ -17,31 +17,33 @@ is priced per layer, analog against digital. The logic is memtorch_power.demo.ru
 examples:
   memtorch-power demo
   memtorch-power demo --preset pcm_mixed_precision --steps 300
-  memtorch-power demo --steps 5 --no-energy
+  memtorch-power demo --steps 5 --no_energy
 """
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="pcm_hwa", help="PCM preset (default: %(default)s; see `memtorch-power presets`)")
-    parser.add_argument("--steps", type=int, default=200, help="training steps (default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of data and initialisation (default: %(default)s)")
-    parser.add_argument("--analog", default="hermes", help="analog energy profile (default: %(default)s)")
-    parser.add_argument("--digital", default="a100_fp16", help="digital baseline profile (default: %(default)s)")
-    parser.add_argument("--no-energy", action="store_true", help="skip the per-layer energy table")
+def configure(parser: Any) -> None:
+    from memtorch_power.cli_commands.common import add_flag
+
+    parser.add_argument("--preset", type=str, default="pcm_hwa", help="PCM preset (see `memtorch-power presets`)")
+    parser.add_argument("--steps", type=int, default=200, help="training steps")
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data and initialisation")
+    parser.add_argument("--analog", type=str, default="hermes", help="analog energy profile")
+    parser.add_argument("--digital", type=str, default="a100_fp16", help="digital baseline profile")
+    add_flag(parser, "energy", True, "print the per-layer energy table (--no_energy skips it)")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     check_presets([args.preset], allow_digital=False)
     if args.steps < 0:
         raise UserError(f"--steps must be >= 0, got {args.steps}")
-    if not args.no_energy:
+    if args.energy:
         check_profile(args.analog, "analog")
         check_profile(args.digital, "digital")
     from memtorch_power.demo import print_demo, run_demo
 
     result = run_demo(args.preset, steps=args.steps, lr=args.lr, seed=args.seed, progress=True)
-    print_demo(result, console(), energy=not args.no_energy, analog=args.analog, digital=args.digital)
+    print_demo(result, console(), energy=args.energy, analog=args.analog, digital=args.digital)
     return 0
 
 

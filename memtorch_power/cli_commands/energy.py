@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from memtorch_power.cli_commands.common import (
     UserError,
@@ -18,7 +18,7 @@ HELP = "per-layer energy of a checkpoint or saved model on PCM vs digital hardwa
 DESCRIPTION = """\
 Load a keyword-spotting checkpoint (a Lightning .ckpt of KeywordSpotter: its hyper-parameters
 rebuild the network) or a whole model saved with torch.save(model, path), run one batch of
-zeros of --input-shape through it, and price the workload each layer ran on an analog PCM
+zeros of --input_shape through it, and price the workload each layer ran on an analog PCM
 profile and on a digital baseline (memtorch_power.energy.estimate). Prints the per-layer table;
 --csv, --json and --plot write it to files. Files are loaded with weights_only=False (they hold
 aihwkit objects): load only files you trust.
@@ -27,27 +27,29 @@ examples:
   memtorch-power energy runs/compare/pcm_hwa/checkpoints/best.ckpt
   memtorch-power energy runs/compare/pcm_hwa/checkpoints/best.ckpt --training --batches 100 \\
       --analog ibm14nm --digital h100_fp16 --csv energy.csv --plot energy.png
-  memtorch-power energy my_model.pt --input-shape 8,3,32,32 --preset pcm_hwa
+  memtorch-power energy my_model.pt --input_shape 8,3,32,32 --preset pcm_hwa
 """
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="CHECKPOINT_OR_MODEL",
+def configure(parser: Any) -> None:
+    from memtorch_power.cli_commands.common import add_flag
+
+    parser.add_argument("model", type=str, metavar="CHECKPOINT_OR_MODEL",
                         help="KeywordSpotter .ckpt, or a whole model saved with torch.save")
-    parser.add_argument("--input-shape", type=parse_shape, default=None, metavar="B,C,H,W",
-                        help="shape of the example batch, batch first (default for a KeywordSpotter "
+    parser.add_argument("--input_shape", type=Optional[str], default=None, metavar="B,C,H,W",
+                        help="shape of the example batch, batch first (null for a KeywordSpotter "
                              "checkpoint: 1,1,<n_features>,<n_frames>; required for a saved model)")
-    parser.add_argument("--analog", default="hermes", help="analog energy profile (default: %(default)s)")
-    parser.add_argument("--digital", default="a100_fp16", help="digital baseline profile (default: %(default)s)")
-    parser.add_argument("--training", action="store_true",
-                        help="price training batches (forward, backward, update), not inference")
-    parser.add_argument("--batches", type=int, default=1, metavar="N", help="number of such batches (default: %(default)s)")
-    parser.add_argument("--preset", default=None,
+    parser.add_argument("--analog", type=str, default="hermes", help="analog energy profile")
+    parser.add_argument("--digital", type=str, default="a100_fp16", help="digital baseline profile")
+    add_flag(parser, "training", False, "price training batches (forward, backward, update), not inference")
+    parser.add_argument("--batches", type=int, default=1, help="number of such batches")
+    parser.add_argument("--preset", type=Optional[str], default=None,
                         help="price the model with its Linear/Conv layers on this PCM preset (needed for a "
                              "digital model; re-maps an analog one)")
-    parser.add_argument("--csv", default=None, metavar="PATH", help="write the per-layer table as CSV")
-    parser.add_argument("--json", default=None, metavar="PATH", help="write the report as JSON")
-    parser.add_argument("--plot", default=None, metavar="PATH", help="save the stacked-bar plot (png, pdf, svg)")
+    parser.add_argument("--csv", type=Optional[str], default=None, help="write the per-layer table as CSV")
+    parser.add_argument("--json", type=Optional[str], default=None, help="write the report as JSON")
+    parser.add_argument("--plot", type=Optional[str], default=None,
+                        help="save the stacked-bar plot (png, pdf, svg)")
 
 
 def load_model(path: str) -> tuple[Any, tuple[int, ...] | None, str]:
@@ -79,7 +81,7 @@ def load_model(path: str) -> tuple[Any, tuple[int, ...] | None, str]:
                     "KeywordSpotter checkpoint")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     check_profile(args.analog, "analog")
     check_profile(args.digital, "digital")
     if args.preset:
@@ -87,9 +89,12 @@ def run(args: argparse.Namespace) -> int:
     if args.batches < 1:
         raise UserError(f"--batches must be >= 1, got {args.batches}")
     model, default_shape, description = load_model(args.model)
-    shape = args.input_shape or default_shape
+    try:
+        shape = parse_shape(args.input_shape) if args.input_shape else default_shape
+    except argparse.ArgumentTypeError as err:
+        raise UserError(f"--input_shape: {err}") from None
     if shape is None:
-        raise UserError(f"{args.model} is a plain torch model: pass --input-shape (batch first, e.g. 1,3,32,32)")
+        raise UserError(f"{args.model} is a plain torch model: pass --input_shape (batch first, e.g. 1,3,32,32)")
 
     import copy
 

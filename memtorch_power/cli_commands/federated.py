@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from memtorch_power.cli_commands.common import (
-    add_config_options,
-    print_report,
-    run_dir_of,
-    config_values,
     UserError,
+    add_flag,
+    build_config,
     check_link,
     check_presets,
     check_profile,
+    dataclass_options,
+    print_report,
     resolve_data_root,
+    run_dir_of,
 )
 
 if TYPE_CHECKING:
@@ -25,29 +25,30 @@ DESCRIPTION = """\
 Simulate edge nodes that each hold some speakers' clips and train one keyword spotter with
 Flower (FedAvg), on PCM or digitally; count the bytes on the radio and the energy of training,
 re-programming and transmission; train the centralised baseline (raw audio sent to the cloud).
-Writes federated.{json,md,png} into --run-dir and prints the table. The fields of the run are
-memtorch_power.federated.FederatedConfig (YAML keys, or --set KEY=VALUE).
+Writes federated.{json,md,png} into --run_dir and prints the table. The options are the fields
+of memtorch_power.federated.FederatedConfig (the same keys in a --config YAML).
 
 examples:
   memtorch-power federated --config recipes/configs/federated_kws_quick.yaml
-  memtorch-power federated --config recipes/configs/federated_kws.yaml --set preset=digital \\
-      --set rounds=2 --run-dir runs/federated_kws/digital
-  memtorch-power federated --set num_nodes=2 --set rounds=1 --set max_clips_per_node=30
+  memtorch-power federated --config recipes/configs/federated_kws.yaml --preset digital \\
+      --rounds 2 --run_dir runs/federated_kws/digital
+  memtorch-power federated --num_nodes 2 --rounds 1 --max_clips_per_node 30
+  memtorch-power federated --config recipes/configs/federated_kws.yaml --print_config
 """
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_options(parser, "FederatedConfig", "runs/federated_kws/<time>")
-
-def build_config(args: argparse.Namespace) -> "FederatedConfig":
-    """The :class:`FederatedConfig` of ``--config`` and ``--set``, every name checked."""
+def configure(parser: Any) -> None:
     from memtorch_power.federated.config import FederatedConfig
 
-    values = config_values(args, FederatedConfig, "federated")
-    try:
-        cfg = FederatedConfig.from_dict(values)
-    except (ValueError, TypeError) as err:
-        raise UserError(f"invalid federated config: {err}") from err
+    parser.add_class_arguments(FederatedConfig, fail_untyped=True)
+    add_flag(parser, "progress", True, "show progress bars (--no_progress hides them)")
+
+
+def build(args: Any) -> "FederatedConfig":
+    """The :class:`FederatedConfig` of the parsed options, every name checked."""
+    from memtorch_power.federated.config import FederatedConfig
+
+    cfg = build_config(FederatedConfig, dataclass_options(args, FederatedConfig), "federated")
     check_presets([cfg.preset])
     check_profile(cfg.analog_profile, "analog")
     check_profile(cfg.edge_digital_profile, "digital")
@@ -57,12 +58,12 @@ def build_config(args: argparse.Namespace) -> "FederatedConfig":
     return cfg
 
 
-def run(args: argparse.Namespace) -> int:
-    cfg = build_config(args)
+def run(args: Any) -> int:
+    cfg = build(args)
     from memtorch_power.federated import run_federated
 
-    run_dir = run_dir_of(args, "federated_kws")
-    result = run_federated(cfg, run_dir=run_dir, progress=not args.no_progress)
+    run_dir = run_dir_of(cfg.run_dir, "federated_kws")
+    result = run_federated(cfg, run_dir=run_dir, progress=args.progress)
     print_report(result.paths["markdown"], run_dir)
     return 0
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Optional
 
 from memtorch_power.cli_commands.common import (
-    add_config_options,
-    print_report,
-    run_dir_of,
-    config_values,
     UserError,
+    add_flag,
+    build_config,
     check_link,
     check_presets,
     check_profile,
+    dataclass_options,
     existing_file,
+    print_report,
     resolve_data_root,
+    run_dir_of,
 )
 
 if TYPE_CHECKING:
@@ -28,32 +28,31 @@ on PCM (sliding windows), sweep the detection threshold, and price an always-on 
 (digitise and send everything) against a gated one (send only what the detector flags): savings
 against hit rate and false alarms. Without --checkpoint a small DS-CNN spotter is trained first
 (quick_preset, quick_epochs: 8-10 minutes on 2 cores) into the run folder. Writes
-gating.{json,md,png} into --run-dir. The fields are memtorch_power.gating.GatingConfig.
+gating.{json,md,png} into --run_dir. The options are the fields of
+memtorch_power.gating.GatingConfig (the same keys in a --config YAML).
 
 examples:
   memtorch-power gating --config recipes/configs/gating_report.yaml \\
       --checkpoint runs/compare/pcm_hwa/checkpoints/best.ckpt
-  memtorch-power gating --checkpoint best.ckpt --set duration_s=120 --set "thresholds=[0.3, 0.5, 0.9]"
-  memtorch-power gating --set quick_epochs=2        # train a quick spotter first
+  memtorch-power gating --checkpoint best.ckpt --duration_s 120 --thresholds "[0.3, 0.5, 0.9]"
+  memtorch-power gating --quick_epochs 2        # train a quick spotter first
 """
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    add_config_options(parser, "GatingConfig", "runs/gating/<time>")
-    parser.add_argument("--checkpoint", default=None,
-                        help="KeywordSpotter checkpoint (loaded with weights_only=True)")
-
-def build_config(args: argparse.Namespace) -> "GatingConfig":
-    """The :class:`GatingConfig` of ``--config``, ``--set`` and ``--checkpoint``, every name checked."""
+def configure(parser: Any) -> None:
     from memtorch_power.gating import GatingConfig
 
-    values = config_values(args, GatingConfig, "gating")
-    if args.checkpoint:
-        values["checkpoint"] = args.checkpoint
-    try:
-        cfg = GatingConfig(**values)
-    except (ValueError, TypeError) as err:
-        raise UserError(f"invalid gating config: {err}") from err
+    parser.add_class_arguments(GatingConfig, fail_untyped=True)
+    parser.add_argument("--run_dir", type=Optional[str], default=None,
+                        help="report folder (null: runs/gating/<YYYYmmdd-HHMMSS>)")
+    add_flag(parser, "progress", True, "show progress bars (--no_progress hides them)")
+
+
+def build(args: Any) -> "GatingConfig":
+    """The :class:`GatingConfig` of the parsed options, every name checked."""
+    from memtorch_power.gating import GatingConfig
+
+    cfg = build_config(GatingConfig, dataclass_options(args, GatingConfig), "gating")
     if cfg.checkpoint:
         existing_file(cfg.checkpoint, "checkpoint")
     else:
@@ -70,12 +69,12 @@ def build_config(args: argparse.Namespace) -> "GatingConfig":
     return cfg
 
 
-def run(args: argparse.Namespace) -> int:
-    cfg = build_config(args)
+def run(args: Any) -> int:
+    cfg = build(args)
     from memtorch_power.gating import run_gating
 
-    run_dir = run_dir_of(args, "gating")
-    result = run_gating(cfg, run_dir, progress=not args.no_progress)
+    run_dir = run_dir_of(args.run_dir, "gating")
+    result = run_gating(cfg, run_dir, progress=args.progress)
     print_report(result.paths["markdown"], run_dir)
     return 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import Any
 
 from memtorch_power.cli_commands.common import console
 
@@ -17,11 +17,11 @@ example:
 """
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    pass
+def configure(parser: Any) -> None:
+    """No options beyond ``--config``/``--print_config``."""
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     from rich.table import Table
 
     from memtorch_power.presets import describe_presets

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import Any
 
 from memtorch_power.cli_commands.common import UserError, console
 
@@ -23,9 +23,11 @@ examples:
 _KEY_FIELDS = {"analog": ("array_rows", "adc_pj", "pulse_pj"), "digital": ("mac_pj", "weight_pj_per_byte")}
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", default=None, help="show every constant of this profile")
-    parser.add_argument("--kind", choices=("analog", "digital"), default=None, help="only this kind")
+def configure(parser: Any) -> None:
+    from typing import Literal, Optional
+
+    parser.add_argument("name", nargs="?", type=Optional[str], default=None, help="show every constant of this profile")
+    parser.add_argument("--kind", type=Optional[Literal["analog", "digital"]], default=None, help="only this kind")
 
 
 def rows(kind: str | None = None) -> list[dict[str, str]]:
@@ -58,7 +60,7 @@ def _sources(profile: object, fields: tuple[str, ...]) -> str:
     return "\n".join(seen)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     from rich.markdown import Markdown
     from rich.table import Table
 

@@ -51,30 +51,40 @@ class FederatedConfig:
     Attributes:
         data_root: Speech Commands folder (None: :func:`default_data_root`).
         protocol: ``"12"`` or ``"35"`` classes.
-        features: ``"mfcc"`` or ``"logmel"``; n_features: coefficients / bands.
+        features: ``"mfcc"`` or ``"logmel"``.
+        n_features: MFCC coefficients or mel bands per frame.
         partition: ``"speaker"`` (each node holds whole speakers: natural non-IID) or ``"iid"``.
-        num_nodes: edge nodes (SuperNodes); rounds: federated rounds.
-        local_epochs: epochs each node trains per round; batch_size: examples per batch.
-        model: ``"dscnn"``, ``"res8"`` or ``"bcresnet"``; model_kwargs: constructor arguments (channels ...).
+        num_nodes: edge nodes (SuperNodes).
+        rounds: federated rounds.
+        local_epochs: epochs each node trains per round.
+        batch_size: examples per batch.
+        model: ``"dscnn"``, ``"res8"`` or ``"bcresnet"``.
+        model_kwargs: constructor arguments of the model (channels ...).
         preset: ``"digital"`` or a PCM preset (``pcm_hwa``, ``pcm_training`` ...).
-        exclude: module-name patterns kept digital; exclude_depthwise: keep grouped
-            (depthwise) convolutions digital (they are very slow to simulate).
-        optimizer, lr, momentum: local optimizer (see :func:`memtorch_power.optim.optimizer_for`).
+        exclude: module-name patterns kept digital.
+        exclude_depthwise: keep grouped (depthwise) convolutions digital (they are very slow
+            to simulate).
+        optimizer: local optimizer, ``"sgd"``, ``"adam"`` or ``"adamw"`` (see
+            :func:`memtorch_power.optim.optimizer_for`).
+        lr: learning rate of the local optimizer.
+        momentum: SGD momentum of the local optimizer.
         max_clips_per_node: cap on the clips a node holds (None: all of its speakers' clips).
         max_test_clips: cap on the test clips of server-side evaluation (None: all).
-        silence_share, unknown_share: silence / unknown items per keyword clip.
+        silence_share: silence items per keyword clip.
+        unknown_share: unknown-word items per keyword clip.
         seed: seed of the partition, model init and shuffles.
         analog_profile: energy profile of the PCM arrays (``hermes`` ...).
         edge_digital_profile: digital profile of a node's co-processor (``cortex_m4``).
         cloud_digital_profile: digital profile of the cloud (centralised training).
         link: radio link of the nodes (``ble`` or ``wifi``, see :mod:`.radio`).
         centralised: also train the centralised baseline.
-        fail_node, fail_round: fault injection for tests: partition ``fail_node`` raises
-            half-way through its local training in round ``fail_round`` (-1/0: never).
+        fail_node: fault injection: partition ``fail_node`` raises half-way through its local
+            training in round ``fail_round`` (-1: no node fails).
+        fail_round: the round in which ``fail_node`` fails (0: never).
         eval_batch_size: batch size of server-side evaluation.
         round_timeout_s: seconds the server waits for a round's replies (a silent node
             counts as failed).
-        run_dir: folder of the reports (deployment mode; the recipe passes its own).
+        run_dir: folder of the reports (None: ``runs/federated_kws/<YYYYmmdd-HHMMSS>``).
         accelerator: where nodes, server and the centralised baseline compute: ``"cpu"``, or
             ``"gpu"``/``"cuda"`` for the pure-PyTorch presets (``pcm_hwa``, ``ideal``, digital);
             the pulsed presets need ``"cpu"``.

@@ -24,15 +24,28 @@ class GatingConfig:
     Attributes:
         checkpoint: ``KeywordSpotter`` checkpoint; None trains a quick one
             (:func:`train_quick_spotter`, ``quick_*`` settings) into ``run_dir/quick_spotter.ckpt``.
-        data_root: Speech Commands folder (None: default); split: clips and noise region.
-        duration_s: stream length (s); events_per_minute, min_gap_s, noise_volume,
-            distractor_share: how the stream is built (see :mod:`.stream`).
-        window_s, hop_s, refractory_s: detector windows and merging (s).
-        thresholds: thresholds swept.
-        link: radio; analog_profile, edge_digital_profile, server_digital_profile: energy
-            profiles; adc_j_per_sample: J per digitised sample; gated_digitizes_all: see
-            :mod:`.energy`.
-        quick_preset, quick_epochs: the quick spotter's preset and epochs.
+        data_root: Speech Commands folder (None: ``$MEMTORCH_POWER_SPEECH_COMMANDS``, else the
+            bundled mini set).
+        split: ``"training"``, ``"validation"`` or ``"testing"``: the clips and the region of the
+            noise recordings the stream is built from.
+        duration_s: stream length (s).
+        events_per_minute: keyword and distractor clips placed per minute (see :mod:`.stream`).
+        min_gap_s: shortest gap between placed clips (s).
+        noise_volume: gain of the background noise under the clips.
+        distractor_share: share of the placed clips that are other words (false-alarm bait).
+        window_s: detector window (s).
+        hop_s: hop between detector windows (s).
+        refractory_s: detections closer than this are merged into one (s).
+        thresholds: detection thresholds swept (softmax probability of a keyword, in [0, 1]).
+        link: radio link, ``"ble"`` or ``"wifi"``.
+        analog_profile: energy profile of the analog detector.
+        edge_digital_profile: digital profile of the device's co-processor.
+        server_digital_profile: digital profile of the server that re-runs detected windows.
+        adc_j_per_sample: energy of digitising one audio sample (J; see :mod:`.energy`).
+        gated_digitizes_all: the gated pipeline digitises every sample too (a detector fed by a
+            digital front end; see :mod:`.energy`).
+        quick_preset: preset of the quick spotter trained when ``checkpoint`` is None.
+        quick_epochs: epochs of the quick spotter.
         accelerator: where the quick spotter trains (Lightning's names; the pulsed presets need
             ``"cpu"``).
         seed: seed of the stream.

@@ -15,6 +15,12 @@ from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 from memtorch_power.kws.module import KeywordSpotter
 
 
+#: Trainer defaults of the recipe: checkpoints written atomically. The plugin is given as config
+#: (``class_path``), not as an instance, so that the saved ``config.yaml`` can hold it
+#: (an instance makes jsonargparse warn "Unable to serialize" on every run).
+TRAINER_DEFAULTS = {"plugins": [{"class_path": f"{AtomicCheckpointIO.__module__}.{AtomicCheckpointIO.__name__}"}]}
+
+
 class KeywordSpottingCLI(LightningCLI):
     """LightningCLI with the data module's shapes linked into the model."""
 
@@ -38,5 +44,5 @@ def main(args: list[str] | None = None) -> KeywordSpottingCLI:
         SpeechCommandsDataModule,
         args=args,
         save_config_kwargs={"overwrite": True},
-        trainer_defaults={"plugins": [AtomicCheckpointIO()]},
+        trainer_defaults=TRAINER_DEFAULTS,
     )

@@ -36,10 +36,10 @@ from memtorch_power.kws.compare_report import (  # noqa: F401  (MLPERF_TINY_BEST
 )
 from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 from memtorch_power.kws.drift import DriftEvaluation
-from memtorch_power.kws.models import count_macs, count_parameters
+from memtorch_power.kws.models import MODELS, count_macs, count_parameters
 from memtorch_power.kws.module import DIGITAL, KeywordSpotter
 from memtorch_power.kws.timing import TrainingThroughput
-from memtorch_power.nn import analogize, digitalize
+from memtorch_power.nn import DRIFT_TIMES_S, analogize, digitalize
 from memtorch_power.presets import get_preset
 
 #: pcm_tiki_taka_adapt's steps, from scratch or fine-tuning alike: small steps for the trained batch
@@ -118,9 +118,10 @@ class ComparisonConfig:
         reuse_results: read a preset's row from ``<output_dir>/<preset>/result.json`` when an
             earlier run of the same comparison (same epochs and start) left one, instead of
             training it again: an interrupted comparison resumes with the presets it lacks.
-        accelerator, devices: Lightning's ``Trainer`` arguments (``"cpu"``, ``"gpu"``, ``"auto"``;
-            a device count or list). The pulsed presets run on CPU only: asking for a GPU with
-            one of them is an error that names it.
+        accelerator: where to train and evaluate, as Lightning's ``Trainer`` takes it
+            (``"cpu"``, ``"gpu"``, ``"cuda"``, ``"auto"``). The pulsed presets run on CPU only:
+            asking for a GPU with one of them is an error that names it.
+        devices: device count or ids, as Lightning's ``Trainer`` takes them.
     """
 
     root: str
@@ -167,8 +168,20 @@ class ComparisonConfig:
                                  f"got {self.presets}")
         if self.finetune_epochs is not None and self.finetune_epochs < 1:
             raise ValueError(f"finetune_epochs must be >= 1, got {self.finetune_epochs}")
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {self.epochs}")
+        for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.freq_masks < 0:
+            raise ValueError(f"freq_masks must be >= 0, got {self.freq_masks}")
+        for name in ("limit_train_batches", "limit_eval_batches"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0 (a fraction or a count), got {getattr(self, name)}")
+        unknown = [t for t in self.drift_times if t not in DRIFT_TIMES_S]
+        if unknown:
+            raise ValueError(f"unknown drift time(s) {', '.join(map(repr, unknown))}; known: "
+                             + ", ".join(repr(t) for t in DRIFT_TIMES_S))
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; known models: {', '.join(MODELS)}")
         if self.features not in ("mfcc", "logmel"):
             raise ValueError(f"features must be 'mfcc' or 'logmel', got {self.features!r}")
 

@@ -171,8 +171,8 @@ def test_energy_of_a_digital_model_needs_a_preset(checkpoints: dict[str, Path],
 
 
 def test_energy_of_a_saved_whole_model(checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    _user_error(capsys, ["energy", str(checkpoints["whole"]), "--preset", "pcm_hwa"], "--input-shape")
-    assert main(["energy", str(checkpoints["whole"]), "--preset", "pcm_hwa", "--input-shape", "2,1,10,98"]) == 0
+    _user_error(capsys, ["energy", str(checkpoints["whole"]), "--preset", "pcm_hwa"], "--input_shape")
+    assert main(["energy", str(checkpoints["whole"]), "--preset", "pcm_hwa", "--input_shape", "2,1,10,98"]) == 0
     out = capsys.readouterr().out
     assert "DSCNN from" in out and "batch size 2" in out
 
@@ -184,7 +184,7 @@ def test_energy_of_a_saved_whole_model(checkpoints: dict[str, Path], capsys: pyt
     (["energy", "{analog}", "--analog", "nope"], ("unknown analog profile 'nope'", "hermes")),
     (["energy", "{analog}", "--digital", "hermes"], ("unknown digital profile 'hermes'", "a100_fp16")),
     (["energy", "{analog}", "--preset", "nope"], ("unknown preset 'nope'", "pcm_hwa")),
-    (["energy", "{analog}", "--input-shape", "1,1,5,5"], ("cannot run on example_input of shape (1, 1, 5, 5)",)),
+    (["energy", "{analog}", "--input_shape", "1,1,5,5"], ("cannot run on example_input of shape (1, 1, 5, 5)",)),
 ])
 def test_energy_user_errors(argv: list[str], expected: tuple[str, ...], checkpoints: dict[str, Path],
                             capsys: pytest.CaptureFixture[str]) -> None:
@@ -193,10 +193,8 @@ def test_energy_user_errors(argv: list[str], expected: tuple[str, ...], checkpoi
 
 
 def test_bad_input_shape_is_a_usage_error(checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["energy", str(checkpoints["analog"]), "--input-shape", "abc"])
-    assert exit_info.value.code == 2
-    assert "such as 1,1,40,98" in capsys.readouterr().err
+    _user_error(capsys, ["energy", str(checkpoints["analog"]), "--input_shape", "abc"], "--input_shape",
+                "such as 1,1,40,98")
 
 
 # -- user errors of the data commands --------------------------------------------------------------
@@ -212,27 +210,33 @@ def test_missing_default_data_root_names_the_environment_variable(
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["compare", "--presets", "digital", "nope"], ("unknown preset 'nope'", "digital, ideal, pcm_hwa")),
-    (["compare", "--analog", "a100_fp16"], ("unknown analog profile 'a100_fp16'", "hermes, ibm14nm")),
-    (["compare", "--drift-times", "1 week"], ("unknown drift time(s) '1 week'", "'1 day'")),
-    (["compare", "--epochs", "0"], ("--epochs must be >= 1",)),
-    (["compare", "--target-acc", "85"], ("--target-acc is a fraction in (0, 1]",)),
-    (["compare", "--finetune-epochs", "0"], ("--finetune-epochs must be >= 1",)),
-    (["compare", "--freq-masks", "-1"], ("--freq-masks must be >= 0",)),
-    (["compare", "--presets", "pcm_hwa", "digital", "--start-from-digital", "pcm_hwa"],
+    (["compare", "--presets", "[digital, nope]"], ("unknown preset 'nope'", "digital, ideal, pcm_hwa")),
+    (["compare", "--analog_profile", "a100_fp16"], ("unknown analog profile 'a100_fp16'", "hermes, ibm14nm")),
+    (["compare", "--drift_times", "[1 week]"], ("unknown drift time(s) '1 week'", "'1 day'")),
+    (["compare", "--epochs", "0"], ("invalid comparison config: epochs must be >= 1",)),
+    (["compare", "--epochs", "two"], ('Parser key "epochs"', "Expected a <class 'int'>")),
+    (["compare", "--presets", "digital"], ('Parser key "presets"', "list")),
+    (["compare", "--nope", "1"], ("unrecognized arguments: --nope 1",)),
+    (["compare", "--target_acc", "85"], ("target_acc must be a fraction in (0, 1]",)),
+    (["compare", "--finetune_epochs", "0"], ("finetune_epochs must be >= 1",)),
+    (["compare", "--freq_masks", "-1"], ("freq_masks must be >= 0",)),
+    (["compare", "--limit_train_batches", "0"], ("limit_train_batches must be > 0",)),
+    (["compare", "--presets", "[pcm_hwa, digital]", "--start_from_digital", "[pcm_hwa]"],
      ("start_from_digital: 'pcm_hwa' needs 'digital' earlier in presets",)),
     (["compare", "--model", "resnet50"], ("unknown model 'resnet50'", "dscnn, res8, bcresnet")),
     (["demo", "--preset", "nope"], ("unknown preset 'nope'", "pcm_hwa")),
     (["demo", "--preset", "digital"], ("unknown preset 'digital'",)),
     (["gating", "--checkpoint", "missing.ckpt"], ("no checkpoint at missing.ckpt",)),
-    (["gating", "--set", "nope=1"], ("unknown key 'nope' in --set", "duration_s")),
-    (["gating", "--set", "link=lora"], ("unknown radio link 'lora'", "ble")),
-    (["gating", "--set", "quick_preset=nope"], ("unknown preset 'nope'",)),
-    (["federated", "--config", "missing.yaml"], ("no config file at missing.yaml",)),
-    (["federated", "--set", "rounds"], ("--set expects KEY=VALUE",)),
-    (["federated", "--set", "rounds=0"], ("invalid federated config: rounds must be >= 1",)),
-    (["federated", "--set", "analog_profile=nope"], ("unknown analog profile 'nope'",)),
-    (["federated", "--set", "preset=nope"], ("preset must be one of",)),
+    (["gating", "--nope", "1"], ("unrecognized arguments: --nope 1",)),
+    (["gating", "--link", "lora"], ("unknown radio link 'lora'", "ble")),
+    (["gating", "--quick_preset", "nope"], ("unknown preset 'nope'",)),
+    (["gating", "--duration_s", "long"], ('Parser key "duration_s"', "float")),
+    (["federated", "--config", "missing.yaml"], ("missing.yaml",)),
+    (["federated", "--rounds"], ("--rounds", "expected one argument")),
+    (["federated", "--rounds", "0"], ("invalid federated config: rounds must be >= 1",)),
+    (["federated", "--analog_profile", "nope"], ("unknown analog profile 'nope'",)),
+    (["federated", "--preset", "nope"], ("preset must be one of",)),
+    (["federated", "--model_kwargs", "channels"], ('Parser key "model_kwargs"', "dict")),
     (["profiles", "nope"], ("unknown profile 'nope'", "hermes")),
     (["train"], ("train needs a LightningCLI subcommand",)),
 ])
@@ -243,7 +247,48 @@ def test_user_errors(argv: list[str], expected: tuple[str, ...], capsys: pytest.
 def test_unknown_key_in_a_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "federated.yaml"
     config.write_text("rounds: 1\nnodes: 3\n")
-    _user_error(capsys, ["federated", "--config", str(config)], "unknown key 'nodes'", "num_nodes")
+    _user_error(capsys, ["federated", "--config", str(config)], "Option 'nodes' is not accepted")
+
+
+def test_a_wrongly_typed_value_in_a_config_file_names_the_key(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "comparison.yaml"
+    config.write_text("epochs: many\n")
+    _user_error(capsys, ["compare", "--config", str(config)], 'Parser key "epochs"', "many")
+
+
+@pytest.mark.parametrize("command, config", [
+    ("compare", None),
+    ("federated", "recipes/configs/federated_kws.yaml"),
+    ("gating", "recipes/configs/gating_report.yaml"),
+])
+def test_print_config_round_trips_through_a_config_file(command: str, config: str | None, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``--print_config`` prints YAML that the same command reads back with ``--config``, with
+    the overrides given after the file applied (one configuration system for every command)."""
+    argv = [command] + (["--config", str(REPO / config)] if config else []) + ["--seed", "7"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv + ["--print_config"])
+    assert exit_info.value.code == 0
+    printed = capsys.readouterr().out
+    import yaml
+
+    values = yaml.safe_load(printed)
+    assert values["seed"] == 7 and "config" not in values
+    saved = tmp_path / "printed.yaml"
+    saved.write_text(printed)
+    with pytest.raises(SystemExit):
+        main([command, "--config", str(saved), "--print_config"])
+    assert yaml.safe_load(capsys.readouterr().out) == values
+
+
+def test_a_normal_command_prints_no_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["profiles", "--kind", "analog"]) == 0
+    assert not caught, [str(w.message) for w in caught]
 
 
 def test_train_with_a_missing_data_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -252,6 +297,22 @@ def test_train_with_a_missing_data_root(tmp_path: Path, capsys: pytest.CaptureFi
                          "--data.root", str(missing), "--trainer.logger", "false",
                          "--trainer.enable_checkpointing", "false", "--trainer.callbacks", "[]"],
                 str(missing), "--data.root PATH")
+
+
+def test_train_cli_writes_checkpoints_atomically_without_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    monkeypatch.setattr(sys, "argv", ["memtorch-power train"])  # as the train command sets it
+    from memtorch_power.checkpoint_io import AtomicCheckpointIO
+    from memtorch_power.kws.cli import TRAINER_DEFAULTS, KeywordSpottingCLI
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # what a user sees (not Lightning's own deprecations)
+        cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False, trainer_defaults=TRAINER_DEFAULTS,
+                                 args=["--config", str(REPO / "recipes/configs/digital.yaml"),
+                                       "--data.root", str(_data_root()), "--trainer.logger", "false"])
+    assert isinstance(cli.trainer.strategy.checkpoint_io, AtomicCheckpointIO)
 
 
 # -- demo and recipes ------------------------------------------------------------------------------
@@ -298,11 +359,11 @@ def compare_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """``memtorch-power compare`` on two presets and a few batches: (run folder, what it printed)."""
     root = _data_root()
     out_dir = tmp_path_factory.mktemp("compare") / "run"
-    argv = ["compare", "--root", str(root), "--presets", "digital", "pcm_hwa", "--epochs", "2",
-            "--features", "logmel", "--n-features", "16", "--freq-masks", "1",
-            "--limit-train-batches", "2", "--limit-eval-batches", "1", "--drift-repeats", "1",
-            "--drift-times", "1 s", "1 year", "--output-dir", str(out_dir), "--no-progress",
-            "--start-from-digital", "pcm_hwa"]
+    argv = ["compare", "--root", str(root), "--presets", "[digital, pcm_hwa]", "--epochs", "2",
+            "--features", "logmel", "--n_features", "16", "--freq_masks", "1",
+            "--limit_train_batches", "2", "--limit_eval_batches", "1", "--drift_repeats", "1",
+            "--drift_times", "[1 s, 1 year]", "--output_dir", str(out_dir), "--progress", "false",
+            "--start_from_digital", "[pcm_hwa]"]
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         assert main(argv) == 0
@@ -357,8 +418,8 @@ def test_reading_the_run_folder(compare_run: tuple[Path, str]) -> None:
 @pytest.mark.slow
 def test_gating_end_to_end(checkpoints: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _data_root()
-    argv = ["gating", "--checkpoint", str(checkpoints["analog"]), "--root", str(root), "--set", "duration_s=30",
-            "--set", "hop_s=0.5", "--set", "thresholds=[0.0, 1.0]", "--run-dir", str(tmp_path), "--no-progress"]
+    argv = ["gating", "--checkpoint", str(checkpoints["analog"]), "--data_root", str(root), "--duration_s", "30",
+            "--hop_s", "0.5", "--thresholds", "[0.0, 1.0]", "--run_dir", str(tmp_path), "--no_progress"]
     assert main(argv) == 0
     assert "Wake-word gating" in capsys.readouterr().out
     assert (tmp_path / "gating.json").stat().st_size > 0
