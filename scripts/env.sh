@@ -9,7 +9,7 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 stamp=.venv/.pyproject.sha256
 want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[env] creating .venv with the pinned stack (first time: several GB, a few minutes)" >&2
+  echo "[env] creating or refreshing .venv with the pinned stack (first time: several GB, a few minutes)" >&2
   "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   .venv/bin/python -m pip install -q -r requirements.lock

@@ -7,4 +7,4 @@ functions, so a recipe and its subcommand parse the same options.
 """
 
 #: Subcommands, in the order of ``--help``; each is the module of the same name here.
-COMMANDS: tuple[str, ...] = ("train", "compare", "energy", "profiles", "presets", "demo", "federated", "gating")
+COMMANDS: tuple[str, ...] = ("train", "compare", "energy", "profiles", "presets", "demo", "federated", "gating", "system")

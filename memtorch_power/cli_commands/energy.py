@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 from memtorch_power.cli_commands.common import (
     UserError,
@@ -50,6 +50,8 @@ def configure(parser: Any) -> None:
     parser.add_argument("--json", type=Optional[str], default=None, help="write the report as JSON")
     parser.add_argument("--plot", type=Optional[str], default=None,
                         help="save the stacked-bar plot (png, pdf, svg)")
+    parser.add_argument("--accelerator", type=Literal["cpu", "gpu", "cuda", "auto"], default="cpu",
+                        help="where the counted batch runs (Lightning's names); the pulsed presets need cpu")
 
 
 def load_model(path: str) -> tuple[Any, tuple[int, ...] | None, str]:
@@ -112,8 +114,9 @@ def run(args: Any) -> int:
     elif not analog_layers(network):
         raise UserError(f"{args.model} has no analog layer (a digital model): pass --preset pcm_hwa "
                         "(or another preset, see `memtorch-power presets`) to price it on PCM crossbars")
+    device = _device(args.accelerator, network)
     try:
-        report = estimate(network, torch.zeros(*shape), args.analog, args.digital,
+        report = estimate(network.to(device), torch.zeros(*shape, device=device), args.analog, args.digital,
                           training=args.training, batches=args.batches)
     except ValueError as err:
         raise UserError(str(err).splitlines()[0]) from err
@@ -129,6 +132,26 @@ def run(args: Any) -> int:
             write(target)
             print(f"{option}: {Path(target)}")
     return 0
+
+
+def _device(accelerator: str, network: Any) -> Any:
+    """The torch device of ``accelerator``; a :class:`UserError` when it is missing or when a
+    layer's preset cannot run there."""
+    import torch
+
+    from memtorch_power.nn import analog_layers
+
+    wants_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    if not wants_gpu:
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise UserError(f"--accelerator {accelerator}: no CUDA device on this machine")
+    for _, layer in analog_layers(network):
+        try:
+            layer.preset.check_device(accelerator)
+        except ValueError as err:
+            raise UserError(str(err)) from None
+    return torch.device("cuda")
 
 
 def _plot(report: Any) -> Any:

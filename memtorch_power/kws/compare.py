@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightning as L
 import torch
@@ -38,6 +38,8 @@ from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 from memtorch_power.kws.drift import DriftEvaluation
 from memtorch_power.kws.models import MODELS, count_macs, count_parameters
 from memtorch_power.kws.module import DIGITAL, KeywordSpotter
+from memtorch_power.kws.pretrained import metadata as pretrained_metadata
+from memtorch_power.kws.pretrained import resolve as resolve_pretrained
 from memtorch_power.kws.timing import TrainingThroughput
 from memtorch_power.nn import DRIFT_TIMES_S, analogize, digitalize
 from memtorch_power.presets import get_preset
@@ -76,6 +78,10 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
 FINETUNE_TRAINING: dict[str, dict[str, Any]] = {
     "pcm_hwa": {"optimizer": "adam", "lr": 2e-3},
     "pcm_tiki_taka_adapt": _ADAPT_TRAINING,
+    # the in-memory presets adapt trained weights with the small steps that keep pcm_tiki_taka_adapt's
+    # programmed DS-CNN near digital (the from-scratch SGD lr 1.0 would undo the trained batch norms)
+    "pcm_mixed_precision": _ADAPT_TRAINING,
+    "pcm_training": _ADAPT_TRAINING,
 }
 
 
@@ -101,6 +107,12 @@ class ComparisonConfig:
             the drift evaluation); 1.0 = all.
         drift_repeats: programming runs per drift time (inference presets).
         drift_times: drift time labels evaluated (see ``memtorch_power.nn.DRIFT_TIMES_S``).
+        drift_compensation: how the programmed chip rescales drifted outputs: ``"global"`` (one
+            factor per tile), ``"per_column"`` (one per output column) or ``"none"``
+            (:func:`memtorch_power.nn.set_drift_compensation`).
+        recalibration_batches: re-estimate the batch norms' statistics on this many unlabelled
+            training batches after each drift time (adaptive batch-norm statistics, Joshi et al.,
+            Nature Communications 11, 2473, 2020); 0: off.
         analog_profile: energy profile of the PCM system.
         digital_profile: energy profile of the digital baseline.
         output_dir: run folder for checkpoints, logs and the comparison report.
@@ -113,6 +125,12 @@ class ComparisonConfig:
             14, 5282, 2023); needs ``"digital"`` earlier in ``presets``. Their rows count only
             their own epochs and energy, not the digital pre-training's.
         finetune_epochs: epochs of the presets in ``start_from_digital`` (None: ``epochs``).
+        digital_from: the digital row's weights instead of training it in this run: the name of a
+            shipped model (:mod:`memtorch_power.kws.pretrained`, e.g. ``"dscnn_logmel40"``) or the
+            path of a digital KeywordSpotter checkpoint or network ``state_dict``. The row is
+            tested here; its training energy and curve are priced from the recorded per-epoch
+            history of the run that made it (the shipped model's ``.json``), or left empty
+            without one. The presets in ``start_from_digital`` fine-tune from these weights.
         target_acc: validation accuracy (fraction) at which training energy is compared;
             None: the digital run's best validation accuracy minus :data:`TARGET_MARGIN`.
         reuse_results: read a preset's row from ``<output_dir>/<preset>/result.json`` when an
@@ -137,6 +155,8 @@ class ComparisonConfig:
     limit_eval_batches: float | int = 1.0
     drift_repeats: int = 2
     drift_times: list[str] = field(default_factory=lambda: ["1 s", "1 h", "1 day", "1 month", "1 year"])
+    drift_compensation: Literal["global", "per_column", "none"] = "global"
+    recalibration_batches: int = 0
     analog_profile: str = "hermes"
     digital_profile: str = "a100_fp16"
     output_dir: str = "runs/compare"
@@ -145,6 +165,7 @@ class ComparisonConfig:
     training: dict[str, dict[str, Any]] = field(default_factory=dict)
     start_from_digital: list[str] = field(default_factory=list)
     finetune_epochs: int | None = None
+    digital_from: str | None = None
     target_acc: float | None = None
     reuse_results: bool = False
     accelerator: str = "cpu"
@@ -166,11 +187,22 @@ class ComparisonConfig:
             if DIGITAL not in self.presets or self.presets.index(DIGITAL) > self.presets.index(preset):
                 raise ValueError(f"start_from_digital: {preset!r} needs 'digital' earlier in presets, "
                                  f"got {self.presets}")
+        if self.digital_from is not None:
+            if DIGITAL not in self.presets:
+                raise ValueError("digital_from: 'digital' is not among the presets compared")
+            try:
+                resolve_pretrained(self.digital_from)
+            except FileNotFoundError as err:
+                raise ValueError(f"digital_from: {err}") from None
         if self.finetune_epochs is not None and self.finetune_epochs < 1:
             raise ValueError(f"finetune_epochs must be >= 1, got {self.finetune_epochs}")
         for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.drift_compensation not in ("global", "per_column", "none"):
+            raise ValueError(f"drift_compensation must be 'global', 'per_column' or 'none', got {self.drift_compensation!r}")
+        if self.recalibration_batches < 0:
+            raise ValueError(f"recalibration_batches must be >= 0, got {self.recalibration_batches}")
         if self.freq_masks < 0:
             raise ValueError(f"freq_masks must be >= 0, got {self.freq_masks}")
         for name in ("limit_train_batches", "limit_eval_batches"):
@@ -226,13 +258,17 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     Args:
         init_from: checkpoint of a digital run to start from (hardware-aware fine-tuning);
             the preset then trains ``config.finetune_epochs`` epochs with
-            :data:`FINETUNE_TRAINING`'s settings.
+            :data:`FINETUNE_TRAINING`'s settings. For ``"digital"`` itself: the trained weights
+            (``config.digital_from``), tested without training.
     """
     folder = Path(config.output_dir) / preset
     L.seed_everything(config.seed, workers=True, verbose=False)
     defaults = DEFAULT_TRAINING.get(preset, DEFAULT_TRAINING[DIGITAL])
     epochs = config.epochs
-    if init_from is not None:
+    pretrained = preset == DIGITAL and init_from is not None  # tested as given, not trained
+    if pretrained:
+        epochs = 0
+    elif init_from is not None:
         defaults = FINETUNE_TRAINING.get(preset, defaults)
         epochs = config.finetune_epochs or config.epochs
     settings = {**defaults, **config.training.get(preset, {})}
@@ -241,8 +277,11 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         n_features=datamodule.n_features, n_frames=datamodule.n_frames, init_from=init_from, **settings,
     )
     throughput = TrainingThroughput()
-    drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder))
-    checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best")
+    drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder),
+                                   compensation=config.drift_compensation,
+                                   recalibration_batches=config.recalibration_batches)
+    checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best",
+                                 save_last=pretrained)
     callbacks: list[L.Callback] = [
         checkpoint,
         throughput,
@@ -273,10 +312,16 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     with EnergyMeter() as meter:  # the host's own counters (RAPL, NVML) where it has them
         trainer.fit(module, datamodule=datamodule)
     fit_s = time.perf_counter() - started
-    tested = trainer.test(module, datamodule=datamodule, ckpt_path="best", verbose=False)[0]
+    if pretrained:  # no epoch ran: save the given weights as the row's checkpoint
+        trainer.save_checkpoint(folder / "checkpoints" / "best.ckpt")
+        checkpoint.best_model_path = str(folder / "checkpoints" / "best.ckpt")
+    tested = trainer.test(module, datamodule=datamodule, ckpt_path=None if pretrained else "best", verbose=False)[0]
+    if pretrained:
+        checkpoint.best_model_score = trainer.validate(module, datamodule=datamodule, verbose=False)[0]["val/acc"]
 
     example = datamodule.example_input(config.batch_size)
     baseline = _baseline_view(module)
+    recorded = pretrained_metadata(init_from) if pretrained and init_from else None
     if monitor is not None:
         train_report = monitor.report("train")
         train_analog_j, train_digital_j = train_report.analog_j(), train_report.digital_j()
@@ -285,7 +330,10 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         train_analog_j = float("nan")
         per_step = estimate(baseline, example, config.analog_profile, config.digital_profile,
                             training=True, batches=1).digital_j()
-        history = _digital_history(epoch_steps.epochs, per_step)
+        epochs_run = epoch_steps.epochs
+        if recorded:  # the run that made the given weights, as its recipe recorded it
+            epochs_run = [(e["epoch"], e["steps"], e["val_acc"]) for e in recorded["history"]]
+        history = _digital_history(epochs_run, per_step)
         train_digital_j = history[-1].cumulative_digital_j if history else 0.0
     inference = energy_per_inference(
         copy.deepcopy(module.network).cpu() if module.is_analog else baseline,
@@ -311,11 +359,12 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         "macs_per_inference": macs,
         "update": "digital" if preset == DIGITAL else get_preset(preset).update,
         "epochs": epochs,
-        "started_from": "digital" if init_from is not None else "scratch",
+        "started_from": ("given weights" if pretrained else "digital") if init_from is not None else "scratch",
         "checkpoint": checkpoint.best_model_path,
         "phases": "all digital" if preset == DIGITAL else get_preset(preset).phases,
         "caveat": "" if preset == DIGITAL else get_preset(preset).caveat,
         "history": [row.as_dict() for row in history],
+        "weights_from": (recorded or {}).get("command", init_from) if pretrained else None,
     }
     if drift_report.summary:
         for entry in drift_report.summary:
@@ -340,6 +389,8 @@ def compare(config: ComparisonConfig) -> list[dict[str, Any]]:
         init_from = None
         if preset in config.start_from_digital:
             init_from = next(r["checkpoint"] for r in rows if r["preset"] == DIGITAL)
+        elif preset == DIGITAL and config.digital_from is not None:
+            init_from = str(resolve_pretrained(config.digital_from))
         earlier = _earlier_result(preset, config, init_from)
         rows.append(earlier if earlier is not None else run_preset(preset, config, datamodule, init_from=init_from))
     add_energy_to_accuracy(rows, config.target_acc)
@@ -353,8 +404,9 @@ def _earlier_result(preset: str, config: ComparisonConfig, init_from: str | None
     if not config.reuse_results or not path.exists():
         return None
     row = json.loads(path.read_text())
-    epochs = (config.finetune_epochs or config.epochs) if init_from is not None else config.epochs
-    started = "digital" if init_from is not None else "scratch"
+    pretrained = preset == DIGITAL and init_from is not None
+    epochs = 0 if pretrained else (config.finetune_epochs or config.epochs) if init_from is not None else config.epochs
+    started = ("given weights" if pretrained else "digital") if init_from is not None else "scratch"
     if row.get("epochs") != epochs or row.get("started_from") != started or "history" not in row:
         return None
     return row

@@ -59,14 +59,25 @@ def measured_energy_line(rows: list[dict[str, Any]]) -> str:
                 f"`{r['preset']}` {_fmt_j(r['train_energy_measured_j'])} ({r['train_energy_meter']})" for r in measured) + ".")
 
 
+def _number(value: Any) -> bool:
+    """True for a finite, non-zero number."""
+    return isinstance(value, (int, float)) and math.isfinite(value) and value != 0
+
+
 def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     """A markdown report: accuracy (and after drift), energy, time, size per preset."""
     digital = next((r for r in rows if r["preset"] == "digital"), None)
+    given = digital is not None and digital.get("started_from") == "given weights"
+    budget = [f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"]
+    finetune_epochs = getattr(config, "finetune_epochs", None)
+    if getattr(config, "start_from_digital", None) and finetune_epochs:
+        budget = [f"fine-tuning {finetune_epochs} epoch{'s' if finetune_epochs != 1 else ''}"]
+    if given:
+        budget.insert(0, "digital: given weights")
     lines = [
         f"# Keyword spotting: digital vs. PCM ({config.model} on {config.n_features} "
         f"{'MFCC' if getattr(config, 'features', 'mfcc') == 'mfcc' else 'log-mel bands'}"
-        f"{_masks(getattr(config, 'freq_masks', 0))}, {config.epochs} "
-        f"epoch{'s' if config.epochs != 1 else ''}, "
+        f"{_masks(getattr(config, 'freq_masks', 0))}, {', '.join(budget)}, "
         f"analog profile `{config.analog_profile}`, digital baseline `{config.digital_profile}`)",
         "",
         "| preset | update | test acc | after programming (1 s) | after 1 day | after 1 year | train energy (analog) | "
@@ -75,23 +86,32 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        trained_here = r.get("started_from") != "given weights"
         speed = ""
-        if digital and r is not digital and digital["train_clips_per_s"] and r["train_clips_per_s"]:
+        if (digital and r is not digital and _number(digital["train_clips_per_s"])
+                and _number(r["train_clips_per_s"])):
             speed = f"{digital['train_clips_per_s'] / r['train_clips_per_s']:.1f}x slower"
+        wall = f"{r['fit_wall_s']:.0f} s" if trained_here else "not trained here"
+        clips = f"{r['train_clips_per_s']:.0f}" if trained_here and _number(r["train_clips_per_s"]) else "n/a"
         lines.append(
             f"| {r['preset']} | {r['update']} | {_acc_with_interval(r)} | {_pct(r.get('acc_after_1_s'))} | "
             f"{_pct(r.get('acc_after_1_day'))} | "
             f"{_pct(r.get('acc_after_1_year'))} | {_fmt_j(r['train_energy_analog_j'])} | "
             f"{_fmt_j(r['train_energy_digital_j'])} | {_fmt_j(r['inference_energy_analog_j'])} | "
-            f"{_fmt_j(r['inference_energy_digital_j'])} | {r['fit_wall_s']:.0f} s | "
-            f"{r['train_clips_per_s']:.0f} | {speed} | {r['parameters']:,} | {r['macs_per_inference']:,} |"
+            f"{_fmt_j(r['inference_energy_digital_j'])} | {wall} | "
+            f"{clips} | {speed} | {r['parameters']:,} | {r['macs_per_inference']:,} |"
         )
+    if given:
+        lines += ["", f"`digital` was not trained in this run: its weights come from "
+                      f"`{digital.get('weights_from') or 'the given file'}`; its test accuracy was measured here, and "
+                      "its training energy is its recorded run's per-epoch steps priced on the digital baseline."]
     finetuned = [r for r in rows if r.get("started_from") == "digital"]
     if finetuned:
+        source = "the given digital weights" if given else "the digital run's best weights"
         lines += [""] + [
-            f"`{r['preset']}` started from the digital run's best weights and was trained "
-            f"{r['epochs']} more epoch{'s' if r['epochs'] != 1 else ''} on its preset (hardware-aware "
-            f"fine-tuning); its training energy and wall time count only those epochs."
+            f"`{r['preset']}` started from {source} and was trained "
+            f"{r['epochs']} more epoch{'s' if r['epochs'] != 1 else ''} on its preset (fine-tuning); "
+            f"its training energy and wall time count only those epochs."
             for r in finetuned
         ]
     caveats = [r for r in rows if r.get("caveat")]

@@ -184,12 +184,26 @@ def test_energy_of_a_saved_whole_model(checkpoints: dict[str, Path], capsys: pyt
     (["energy", "{analog}", "--analog", "nope"], ("unknown analog profile 'nope'", "hermes")),
     (["energy", "{analog}", "--digital", "hermes"], ("unknown digital profile 'hermes'", "a100_fp16")),
     (["energy", "{analog}", "--preset", "nope"], ("unknown preset 'nope'", "pcm_hwa")),
+    (["energy", "{analog}", "--accelerator", "tpu"], ('Parser key "accelerator"',)),
     (["energy", "{analog}", "--input_shape", "1,1,5,5"], ("cannot run on example_input of shape (1, 1, 5, 5)",)),
 ])
 def test_energy_user_errors(argv: list[str], expected: tuple[str, ...], checkpoints: dict[str, Path],
                             capsys: pytest.CaptureFixture[str]) -> None:
     argv = [a.format(**{k: str(v) for k, v in checkpoints.items()}) for a in argv]
     _user_error(capsys, argv, *expected)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without a GPU")
+def test_energy_on_a_gpu_without_one_says_so(checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    _user_error(capsys, ["energy", str(checkpoints["analog"]), "--accelerator", "gpu"], "no CUDA device")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_energy_of_a_pure_pytorch_preset_on_the_gpu(checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["energy", str(checkpoints["analog"]), "--accelerator", "gpu"]) == 0
+    assert "TOTAL" in capsys.readouterr().out
+    _user_error(capsys, ["energy", str(checkpoints["analog"]), "--preset", "pcm_training", "--accelerator", "gpu"],
+                "cannot run on accelerator 'gpu'")
 
 
 def test_bad_input_shape_is_a_usage_error(checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -224,6 +238,9 @@ def test_missing_default_data_root_names_the_environment_variable(
     (["compare", "--presets", "[pcm_hwa, digital]", "--start_from_digital", "[pcm_hwa]"],
      ("start_from_digital: 'pcm_hwa' needs 'digital' earlier in presets",)),
     (["compare", "--model", "resnet50"], ("unknown model 'resnet50'", "dscnn, res8, bcresnet")),
+    (["compare", "--digital_from", "no_such_model"], ("digital_from:", "neither a shipped model", "dscnn_logmel40")),
+    (["compare", "--presets", "[pcm_hwa]", "--digital_from", "dscnn_logmel40"], ("'digital' is not among the presets",)),
+    (["compare", "--drift_compensation", "per_row"], ('Parser key "drift_compensation"',)),
     (["demo", "--preset", "nope"], ("unknown preset 'nope'", "pcm_hwa")),
     (["demo", "--preset", "digital"], ("unknown preset 'digital'",)),
     (["gating", "--checkpoint", "missing.ckpt"], ("no checkpoint at missing.ckpt",)),
@@ -259,6 +276,7 @@ def test_a_wrongly_typed_value_in_a_config_file_names_the_key(tmp_path: Path,
 
 @pytest.mark.parametrize("command, config", [
     ("compare", None),
+    ("compare", "recipes/configs/main_job.yaml"),
     ("federated", "recipes/configs/federated_kws.yaml"),
     ("gating", "recipes/configs/gating_report.yaml"),
 ])
