@@ -20,7 +20,7 @@ RUN_DIR_VARS = ("MEMTORCH_POWER_RUN_DIR", "MEMTORCH_POWER_FEDERATED_DIR", "MEMTO
 
 
 def test_the_notebooks_are_there() -> None:
-    assert [p.stem for p in NOTEBOOKS] == ["01_swap_layers", "02_keyword_spotting", "03_edge_pipeline"]
+    assert [p.stem for p in NOTEBOOKS] == ["01_swap_layers", "02_keyword_spotting", "03_edge_pipeline", "04_system"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -10,7 +10,7 @@ import torchmetrics
 from torch import Tensor, nn
 
 from memtorch_power.kws.models import build_model
-from memtorch_power.nn import analog_layers, analogize
+from memtorch_power.nn import analog_layers, analogize, set_input_range_init
 from memtorch_power.optim import optimizer_for
 from memtorch_power.presets import get_preset
 
@@ -61,6 +61,11 @@ class KeywordSpotter(L.LightningModule):
         distill_weight: weight of the distillation term in [0, 1]; the label loss gets
             ``1 - distill_weight``. 0 disables distillation.
         distill_temperature: softmax temperature ``T`` (> 0) of teacher and student.
+        input_range_std_alpha: re-initialise the hardware-aware tiles' input ranges from the
+            first training batches at this many standard deviations of each layer's inputs
+            (:func:`memtorch_power.nn.set_input_range_init`); None keeps the preset's (3 for
+            ``pcm_hwa``). For fine-tuning a digitally trained network 10 keeps its accuracy where
+            3 clips it away (docs/kws_accuracy_notes.md).
     """
 
     def __init__(
@@ -85,6 +90,7 @@ class KeywordSpotter(L.LightningModule):
         distill_from: str | None = None,
         distill_weight: float = 0.5,
         distill_temperature: float = 4.0,
+        input_range_std_alpha: float | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -106,6 +112,10 @@ class KeywordSpotter(L.LightningModule):
         self.network = network if preset == DIGITAL else analogize(
             network, preset, exclude=exclude, skip_grouped=skip_grouped
         )
+        if input_range_std_alpha is not None:
+            if preset == DIGITAL:
+                raise ValueError("input_range_std_alpha needs a hardware-aware preset such as 'pcm_hwa', not 'digital'")
+            set_input_range_init(self.network, input_range_std_alpha)
         # the frozen digital teacher: kept out of the module tree (not saved, not counted)
         self.__dict__["_teacher"] = None
         if distill_from:

@@ -21,6 +21,7 @@ from memtorch_power.nn.inference import (
     recalibrate_batchnorm,
     set_drift_compensation,
 )
+from memtorch_power.nn.input_range import set_input_range_init
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN
 from memtorch_power.nn.safe_load import register_builtin_presets, register_checkpoint_classes
@@ -49,6 +50,7 @@ __all__ = [
     "program",
     "recalibrate_batchnorm",
     "set_drift_compensation",
+    "set_input_range_init",
     "register_checkpoint_classes",
 ]
 

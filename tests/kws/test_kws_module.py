@@ -83,3 +83,20 @@ def test_distillation_adds_the_weighted_teacher_term(tmp_path) -> None:  # type:
 def test_bad_training_options(option: str, value: float, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _module(**{option: value})
+
+
+def test_input_range_width_is_set_for_fine_tuning_and_refused_for_digital() -> None:
+    from memtorch_power.kws.module import KeywordSpotter
+
+    module = KeywordSpotter(preset="pcm_hwa", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
+                            input_range_std_alpha=10.0)
+    from memtorch_power.nn import analog_layers
+
+    tiles = [tile for _, layer in analog_layers(module.network) for crossbar in layer.analog_crossbars()
+             for tile in crossbar.analog_tiles()]
+    assert tiles and all(t.rpu_config.pre_post.input_range.init_std_alpha == 10.0 for t in tiles)
+    default = KeywordSpotter(preset="pcm_hwa", n_features=10, model_kwargs={"channels": 8, "blocks": 1})
+    assert all(t.rpu_config.pre_post.input_range.init_std_alpha == 3.0
+               for _, layer in analog_layers(default.network) for c in layer.analog_crossbars() for t in c.analog_tiles())
+    with pytest.raises(ValueError, match="input_range_std_alpha needs a hardware-aware preset"):
+        KeywordSpotter(preset="digital", n_features=10, input_range_std_alpha=10.0)
