@@ -15,7 +15,7 @@ the digital model, the issue-15 targets and the energy per inference, and writes
 
     .venv/bin/python benchmarks/drift_options.py \\
         --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-*.ckpt \\
-        --digital runs/kws_digital_logmel40/checkpoints/best.ckpt --repeats 5
+        --digital dscnn_logmel40 --repeats 5
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from _common import RESULTS, save_results, update_summary  # noqa: E402
 
 from memtorch_power.io import save_figure  # noqa: E402
 from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
-from memtorch_power.kws.datamodule import SpeechCommandsDataModule  # noqa: E402
 from memtorch_power.kws.drift import accuracy_after_drift  # noqa: E402
-from memtorch_power.kws.results import load_keyword_spotter, read_checkpoint  # noqa: E402
+from memtorch_power.kws.module import KeywordSpotter  # noqa: E402
+from memtorch_power.kws.results import confusion_matrix, datamodule_for, load_keyword_spotter  # noqa: E402
 from memtorch_power.nn import DRIFT_TIMES_S  # noqa: E402
 
 #: option label -> (drift compensation, recalibrate the batch norms after drift)
@@ -51,26 +51,9 @@ OPTIONS: dict[str, tuple[str, bool]] = {
 TARGETS = {"1 s": 1.0, "1 day": 2.0, "1 year": 4.0}
 
 
-def _datamodule(checkpoint: str, root: str | None) -> SpeechCommandsDataModule:
-    hparams = {key: value for key, value in (read_checkpoint(checkpoint).get("datamodule_hyper_parameters") or {}).items()
-               if not key.startswith("_")}  # Lightning's own entries (_instantiator)
-    if root:
-        hparams["root"] = root
-    hparams["augment"] = False
-    datamodule = SpeechCommandsDataModule(**hparams)
-    datamodule.setup("fit")
-    datamodule.setup("test")
-    return datamodule
-
-
-@torch.no_grad()
-def _accuracy(model: torch.nn.Module, datamodule: SpeechCommandsDataModule) -> tuple[float, int]:
-    correct = total = 0
-    for batch in datamodule.test_dataloader():
-        x, y = datamodule.transform_batch(batch)
-        correct += (model(x).argmax(dim=1) == y).sum().item()
-        total += len(y)
-    return correct / total, total
+def _accuracy(model: torch.nn.Module, datamodule: Any) -> tuple[float, int]:
+    counts = confusion_matrix(model, datamodule)
+    return float(counts.trace() / counts.sum()), int(counts.sum())
 
 
 class _First:
@@ -89,9 +72,13 @@ class _First:
 def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recalibration_batches: int,
             root: str | None) -> dict[str, Any]:
     """Every option's accuracy rows, the references and the energy per inference."""
-    datamodule = _datamodule(checkpoint, root)
+    datamodule = datamodule_for(checkpoint, root, augment=False)
+    datamodule.setup("fit")
+    datamodule.setup("test")
     analog = load_keyword_spotter(checkpoint).eval()
-    twin = load_keyword_spotter(digital).eval()
+    hp = analog.hparams
+    twin = KeywordSpotter(model=hp.model, preset="digital", num_classes=hp.num_classes, n_features=hp.n_features,
+                          n_frames=hp.n_frames, model_kwargs=hp.model_kwargs, init_from=digital).eval()
     digital_acc, clips = _accuracy(twin, datamodule)
     hwa_acc, _ = _accuracy(analog, datamodule)
     selected = {label: DRIFT_TIMES_S[label] for label in times}
@@ -184,7 +171,8 @@ def plot(result: dict[str, Any], rows: list[dict[str, Any]]) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="pcm_hwa KeywordSpotter checkpoint")
-    parser.add_argument("--digital", required=True, help="its digital twin's checkpoint (the reference)")
+    parser.add_argument("--digital", required=True,
+                        help="the digital reference: a shipped model's name (dscnn_logmel40) or a digital checkpoint")
     parser.add_argument("--repeats", type=int, default=5, help="programmings per option (default: %(default)s)")
     parser.add_argument("--times", nargs="+", default=["1 s", "1 h", "1 day", "1 month", "1 year"])
     parser.add_argument("--recalibration-batches", type=int, default=20)

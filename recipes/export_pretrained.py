@@ -15,29 +15,14 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
-from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 from memtorch_power.kws.pretrained import FOLDER, export_digital
-from memtorch_power.kws.results import load_keyword_spotter, read_checkpoint
+from memtorch_power.kws.results import confusion_matrix, datamodule_for, load_keyword_spotter
 
 
-@torch.no_grad()
 def test_accuracy(checkpoint: str, root: str | None = None) -> tuple[float, int]:
     """Accuracy (fraction) of a KeywordSpotter checkpoint on its data's test split, and the clips."""
-    hparams = {key: value for key, value in (read_checkpoint(checkpoint).get("datamodule_hyper_parameters") or {}).items()
-               if not key.startswith("_")}  # Lightning's own entries (_instantiator)
-    if root:
-        hparams["root"] = root
-    datamodule = SpeechCommandsDataModule(**{**hparams, "augment": False})
-    datamodule.setup("test")
-    module = load_keyword_spotter(checkpoint).eval()
-    correct = total = 0
-    for batch in datamodule.test_dataloader():
-        x, y = datamodule.transform_batch(batch)
-        correct += (module(x).argmax(dim=1) == y).sum().item()
-        total += len(y)
-    return correct / total, total
+    counts = confusion_matrix(load_keyword_spotter(checkpoint), datamodule_for(checkpoint, root, augment=False))
+    return float(counts.trace() / counts.sum()), int(counts.sum())
 
 
 def main() -> None:

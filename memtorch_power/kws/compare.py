@@ -315,7 +315,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         trainer.fit(module, datamodule=datamodule)
     fit_s = time.perf_counter() - started
     if pretrained:  # no epoch ran: save the given weights as the row's checkpoint
-        trainer.save_checkpoint(folder / "checkpoints" / "best.ckpt")
+        trainer.save_checkpoint(folder / "checkpoints" / "best.ckpt", weights_only=True)
         checkpoint.best_model_path = str(folder / "checkpoints" / "best.ckpt")
     tested = trainer.test(module, datamodule=datamodule, ckpt_path=None if pretrained else "best", verbose=False)[0]
     if pretrained:

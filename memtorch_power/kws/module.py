@@ -51,7 +51,8 @@ class KeywordSpotter(L.LightningModule):
             the loss blends the two labels alike; 0 disables it.
         init_from: optional path of a checkpoint (of this module) or of a ``state_dict`` of
             the digital network to start from, e.g. hardware-aware fine-tuning of a
-            digitally trained model.
+            digitally trained model; or the name of a shipped digital model
+            (:mod:`memtorch_power.kws.pretrained`, e.g. ``"dscnn_logmel40"``).
         distill_from: optional digital checkpoint (or ``state_dict``) of the same architecture
             to distil from (knowledge distillation, Hinton et al. 2015, as used for
             hardware-aware training of analog models by Rasch et al., Nature Communications 14,
@@ -207,10 +208,17 @@ class KeywordSpotter(L.LightningModule):
 
 def _digital_state_dict(path: str) -> dict[str, Tensor]:
     """The digital network's weights from a KeywordSpotter checkpoint or a plain state_dict."""
+    from memtorch_power.kws.pretrained import shipped_models
+
+    if path in shipped_models():  # the name of a shipped digital model
+        from memtorch_power.kws.pretrained import resolve
+
+        path = str(resolve(path))
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise FileNotFoundError(f"init_from: no checkpoint at {path!r}") from None
+        raise FileNotFoundError(f"init_from: no checkpoint at {path!r} (and no shipped model of that name: "
+                                f"{', '.join(shipped_models())})") from None
     state = loaded.get("state_dict", loaded) if isinstance(loaded, dict) else loaded
     prefix = "network."
     if any(key.startswith(prefix) for key in state):

@@ -78,7 +78,8 @@ def datamodule_for(path: PathLike, root: PathLike | None = None, **overrides: An
     protocol, features ...), reading ``root`` instead of the saved root if given."""
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 
-    saved = dict(read_checkpoint(path).get("datamodule_hyper_parameters") or {})
+    saved = {key: value for key, value in (read_checkpoint(path).get("datamodule_hyper_parameters") or {}).items()
+             if not key.startswith("_")}  # Lightning's own entries (_instantiator)
     if root is not None:
         saved["root"] = os.fspath(root)
     saved.update(overrides)

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _fit(config: str, root: Path, out: Path) -> Path:
-    main([
+def _fit(config: str, root: Path, out: Path, *extra: str) -> Path:
+    main([*extra,
         "fit", "--config", str(REPO / "recipes" / "configs" / config),
         "--data.root", str(root),
         "--trainer.max_epochs", "1",
@@ -203,23 +203,51 @@ def test_fine_tuning_recipe_follows_the_digital_run(speech_commands_root: Path, 
     _fit("digital_logmel40.yaml", speech_commands_root, tmp_path / "logs")
     best = Path("runs/kws_digital_logmel40/checkpoints/best.ckpt")
     assert best.is_file()
-    tuned_run = _fit("pcm_hwa_logmel40_finetune.yaml", speech_commands_root, tmp_path / "logs")
+    tuned_run = _fit("pcm_hwa_logmel40_finetune.yaml", speech_commands_root, tmp_path / "logs",
+                     "--model.init_from", str(best))
     assert tuned_run.parent.name == "kws_pcm_hwa_logmel40_finetune"
     hparams = (tuned_run / "hparams.yaml").read_text()
     assert "init_from: runs/kws_digital_logmel40/checkpoints/best.ckpt" in hparams
+    assert "input_range_std_alpha: 10.0" in hparams
     drift = json.loads((tuned_run / "drift.json").read_text())
     assert len(drift["runs"]) == 5 * 5  # 5 programmings x 5 drift times
 
 
 def test_fine_tuning_config_without_its_digital_checkpoint_says_so(speech_commands_root: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The config's default init_from is relative to the working folder; where no digital run
-    has written it, the error names the missing checkpoint."""
+    """The config starts from the shipped digital model by name, from any folder; pointed at a
+    digital run that was never made, the error names the missing checkpoint."""
     from memtorch_power.kws.cli import KeywordSpottingCLI
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 
     path = REPO / "recipes" / "configs" / "pcm_hwa_logmel40_finetune.yaml"
     monkeypatch.chdir(tmp_path)
+    cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False,
+                             args=["--config", str(path), "--data.root", str(speech_commands_root)])
+    assert cli.model.hparams.init_from == "dscnn_logmel40"
     with pytest.raises(FileNotFoundError, match="init_from: no checkpoint at 'runs/kws_digital_logmel40/checkpoints/best.ckpt'"):
         KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False,
-                           args=["--config", str(path), "--data.root", str(speech_commands_root)])
+                           args=["--config", str(path), "--data.root", str(speech_commands_root),
+                                 "--model.init_from", "runs/kws_digital_logmel40/checkpoints/best.ckpt"])
+
+
+def test_comparison_from_the_shipped_digital_model(speech_commands_root: Path, tmp_path: Path) -> None:
+    """The main job's shape on a few batches: the digital row tests the shipped weights (not
+    trained here, its training energy from the recorded history), pcm_hwa fine-tunes from them."""
+    from memtorch_power.kws import pretrained
+
+    config = ComparisonConfig(
+        root=str(speech_commands_root), presets=["digital", "pcm_hwa"], digital_from="dscnn_logmel40",
+        start_from_digital=["pcm_hwa"], finetune_epochs=1, features="logmel", n_features=40,
+        limit_train_batches=2, limit_eval_batches=2, drift_repeats=1, drift_times=["1 s"],
+        output_dir=str(tmp_path), progress=False,
+    )
+    digital, hwa = compare(config)
+    recorded = pretrained.metadata("dscnn_logmel40")
+    assert digital["started_from"] == "given weights" and digital["epochs"] == 0
+    assert digital["weights_from"] == recorded["command"]
+    assert [h["epoch"] for h in digital["history"]] == [e["epoch"] for e in recorded["history"]]
+    assert digital["test_acc"] > 0.5  # the trained model, not an initialisation (2 batches of the test split)
+    assert hwa["started_from"] == "digital" and hwa["epochs"] == 1
+    report = (tmp_path / "comparison.md").read_text()
+    assert "was not trained in this run" in report and "not trained here" in report
