@@ -59,6 +59,17 @@ def measured_energy_line(rows: list[dict[str, Any]]) -> str:
                 f"`{r['preset']}` {_fmt_j(r['train_energy_measured_j'])} ({r['train_energy_meter']})" for r in measured) + ".")
 
 
+def _compensation(config: Any) -> str:
+    """How the drift columns were corrected, in words."""
+    kind = {"global": "global drift compensation", "per_column": "per-column drift compensation",
+            "none": "no drift compensation"}[getattr(config, "drift_compensation", "global")]
+    batches = getattr(config, "recalibration_batches", 0)
+    if batches:
+        kind += (f", batch-norm statistics re-estimated on {batches} unlabelled training batches after each drift "
+                 "time (Joshi et al., Nature Communications 11, 2473, 2020)")
+    return kind
+
+
 def _number(value: Any) -> bool:
     """True for a finite, non-zero number."""
     return isinstance(value, (int, float)) and math.isfinite(value) and value != 0
@@ -126,8 +137,8 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
         f"`test acc` is measured on {_clips(rows)} test clips, with its 95 % Wilson interval in brackets: "
         "differences inside the interval are noise. It is the trained network's accuracy (for `pcm_hwa`: the hardware-aware forward "
         "without programming noise); the drift columns program the weights onto PCM (programming "
-        "noise, read noise, drift, global drift compensation) and average the test accuracy over "
-        "repeated programmings.",
+        f"noise, read noise, drift, {_compensation(config)}) and average the test accuracy over "
+        f"{getattr(config, 'drift_repeats', 'repeated')} programmings.",
         "",
         "Training energy counts every training batch the run processed (forward, backward, update); "
         "`digital baseline` prices the same workload on the digital profile. The digital row's "

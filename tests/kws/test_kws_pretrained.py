@@ -58,20 +58,20 @@ def test_shipped_model_matches_its_recorded_accuracy(name: str, speech_commands_
 
 
 @pytest.mark.slow
-def test_the_recipe_retrained_briefly_makes_the_same_kind_of_model(speech_commands_root: Path, tmp_path: Path) -> None:
+def test_the_recipe_retrained_briefly_makes_the_same_kind_of_model(speech_commands_root: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Re-run the shipped model's recipe on a short budget and export it like the shipped one:
     same architecture, features, classes and parameter shapes, and a per-epoch history."""
     info = pretrained.metadata("dscnn_logmel40")
+    monkeypatch.chdir(tmp_path)  # the recipe writes runs/kws_digital_logmel40/... under the working folder
     kws_main([
         "fit", "--config", str(REPO / info["recipe"]),
         "--data.root", str(speech_commands_root),
         "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1",
         "--trainer.enable_progress_bar", "false", "--test_after_fit", "false",
-        "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"),
-        "--trainer.callbacks.dirpath", str(tmp_path / "checkpoints"),
     ])
-    metrics = next((tmp_path / "runs").glob("*/version_*/metrics.csv"))
-    weights = pretrained.export_digital(tmp_path / "checkpoints" / "best.ckpt", "retrained", info["recipe"],
+    metrics = next((tmp_path / "runs").glob("kws_digital_logmel40/version_*/metrics.csv"))
+    weights = pretrained.export_digital(tmp_path / "runs/kws_digital_logmel40/checkpoints/best.ckpt", "retrained", info["recipe"],
                                         metrics, folder=tmp_path / "export")
     again = json.loads(weights.with_suffix(".json").read_text())
     for key in ("model", "model_kwargs", "num_classes", "n_features", "n_frames", "features", "protocol", "freq_masks"):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def _fit(config: str, root: Path, out: Path, *extra: str) -> Path:
-    main([*extra,
+    main([
         "fit", "--config", str(REPO / "recipes" / "configs" / config),
         "--data.root", str(root),
         "--trainer.max_epochs", "1",
@@ -27,6 +27,7 @@ def _fit(config: str, root: Path, out: Path, *extra: str) -> Path:
         "--trainer.limit_test_batches", "2",
         "--trainer.enable_progress_bar", "false",
         "--trainer.logger.init_args.save_dir", str(out),
+        *extra,
     ])
     runs = sorted(out.glob("*/version_*"))
     assert runs, f"no run folder under {out}"
@@ -240,7 +241,7 @@ def test_comparison_from_the_shipped_digital_model(speech_commands_root: Path, t
         root=str(speech_commands_root), presets=["digital", "pcm_hwa"], digital_from="dscnn_logmel40",
         start_from_digital=["pcm_hwa"], finetune_epochs=1, features="logmel", n_features=40,
         limit_train_batches=2, limit_eval_batches=2, drift_repeats=1, drift_times=["1 s"],
-        output_dir=str(tmp_path), progress=False,
+        drift_compensation="per_column", recalibration_batches=1, output_dir=str(tmp_path), progress=False,
     )
     digital, hwa = compare(config)
     recorded = pretrained.metadata("dscnn_logmel40")
@@ -251,3 +252,4 @@ def test_comparison_from_the_shipped_digital_model(speech_commands_root: Path, t
     assert hwa["started_from"] == "digital" and hwa["epochs"] == 1
     report = (tmp_path / "comparison.md").read_text()
     assert "was not trained in this run" in report and "not trained here" in report
+    assert "per-column drift compensation, batch-norm statistics re-estimated on 1 unlabelled" in report
