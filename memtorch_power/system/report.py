@@ -111,6 +111,9 @@ def markdown(config: SystemConfig, costs: UnitCosts, rows: list[dict[str, Any]],
         "",
         "## Measured parts",
         "",
+        "A configuration whose detector was not measured is priced as sending every wake event and no false "
+        "alarm, a lower bound on its energy.",
+        "",
     ]
     for kind in ("analog", "digital"):
         quality = detectors.get(kind)
