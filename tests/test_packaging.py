@@ -58,6 +58,8 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path: Path) -> None
                               str(wheel)], capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-2000:]
     assert (target / "memtorch_power" / "py.typed").exists()
+    shipped = target / "memtorch_power" / "kws" / "pretrained_models"
+    assert (shipped / "dscnn_logmel40.pt").is_file() and (shipped / "dscnn_logmel40.json").is_file()
     import os
 
     env = {**os.environ, "PYTHONPATH": str(target)}
