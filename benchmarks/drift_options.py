@@ -27,16 +27,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, save_results, update_summary  # noqa: E402
 
 from memtorch_power.io import save_figure  # noqa: E402
 from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
-from memtorch_power.kws.drift import accuracy_after_drift  # noqa: E402
+from memtorch_power.kws.drift import FirstBatches, accuracy_after_drift  # noqa: E402
 from memtorch_power.kws.module import KeywordSpotter  # noqa: E402
-from memtorch_power.kws.results import confusion_matrix, datamodule_for, load_keyword_spotter  # noqa: E402
+from memtorch_power.kws.results import accuracy, datamodule_for, load_keyword_spotter  # noqa: E402
 from memtorch_power.nn import DRIFT_TIMES_S  # noqa: E402
 
 #: option label -> (drift compensation, recalibrate the batch norms after drift)
@@ -51,24 +50,6 @@ OPTIONS: dict[str, tuple[str, bool]] = {
 TARGETS = {"1 s": 1.0, "1 day": 2.0, "1 year": 4.0}
 
 
-def _accuracy(model: torch.nn.Module, datamodule: Any) -> tuple[float, int]:
-    counts = confusion_matrix(model, datamodule)
-    return float(counts.trace() / counts.sum()), int(counts.sum())
-
-
-class _First:
-    """The first ``n`` batches of a loader, re-iterable."""
-
-    def __init__(self, loader: Any, n: int) -> None:
-        self.loader, self.n = loader, n
-
-    def __iter__(self):  # noqa: ANN204
-        for index, batch in enumerate(self.loader):
-            if index >= self.n:
-                return
-            yield batch
-
-
 def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recalibration_batches: int,
             root: str | None) -> dict[str, Any]:
     """Every option's accuracy rows, the references and the energy per inference."""
@@ -79,10 +60,10 @@ def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recal
     hp = analog.hparams
     twin = KeywordSpotter(model=hp.model, preset="digital", num_classes=hp.num_classes, n_features=hp.n_features,
                           n_frames=hp.n_frames, model_kwargs=hp.model_kwargs, init_from=digital).eval()
-    digital_acc, clips = _accuracy(twin, datamodule)
-    hwa_acc, _ = _accuracy(analog, datamodule)
+    digital_acc, clips = accuracy(twin, datamodule)
+    hwa_acc, _ = accuracy(analog, datamodule)
     selected = {label: DRIFT_TIMES_S[label] for label in times}
-    recalibration = _First(datamodule.train_dataloader(), recalibration_batches)
+    recalibration = FirstBatches(datamodule.train_dataloader(), recalibration_batches)
     rows: list[dict[str, Any]] = []
     for option, (compensation, recalibrate) in OPTIONS.items():
         started = time.perf_counter()

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 
 from memtorch_power.kws.pretrained import FOLDER, export_digital
-from memtorch_power.kws.results import confusion_matrix, datamodule_for, load_keyword_spotter
+from memtorch_power.kws.results import accuracy, datamodule_for, load_keyword_spotter
 
 
 def test_accuracy(checkpoint: str, root: str | None = None) -> tuple[float, int]:
     """Accuracy (fraction) of a KeywordSpotter checkpoint on its data's test split, and the clips."""
-    counts = confusion_matrix(load_keyword_spotter(checkpoint), datamodule_for(checkpoint, root, augment=False))
-    return float(counts.trace() / counts.sum()), int(counts.sum())
+    return accuracy(load_keyword_spotter(checkpoint), datamodule_for(checkpoint, root, augment=False))
 
 
 def main() -> None:

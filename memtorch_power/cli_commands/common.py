@@ -181,6 +181,7 @@ def build_config(config_cls: type, values: dict[str, Any], what: str) -> Any:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         raise UserError(f"invalid {what} config: {message}") from err
 
+
 def run_dir_of(run_dir: str | None, name: str) -> Path:
     """The report folder of a recipe-backed subcommand: ``run_dir``, else
     ``runs/<name>/<YYYYmmdd-HHMMSS>``."""

@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, get_args
 
 import lightning as L
 import torch
@@ -42,6 +42,7 @@ from memtorch_power.kws.pretrained import metadata as pretrained_metadata
 from memtorch_power.kws.pretrained import resolve as resolve_pretrained
 from memtorch_power.kws.timing import TrainingThroughput
 from memtorch_power.nn import DRIFT_TIMES_S, analogize, digitalize
+from memtorch_power.nn.inference import DriftCompensation
 from memtorch_power.presets import get_preset
 
 #: pcm_tiki_taka_adapt's steps, from scratch or fine-tuning alike: small steps for the trained batch
@@ -157,7 +158,7 @@ class ComparisonConfig:
     limit_eval_batches: float | int = 1.0
     drift_repeats: int = 2
     drift_times: list[str] = field(default_factory=lambda: ["1 s", "1 h", "1 day", "1 month", "1 year"])
-    drift_compensation: Literal["global", "per_column", "none"] = "global"
+    drift_compensation: DriftCompensation = "global"
     recalibration_batches: int = 0
     analog_profile: str = "hermes"
     digital_profile: str = "a100_fp16"
@@ -175,13 +176,10 @@ class ComparisonConfig:
 
     def __post_init__(self) -> None:
         for preset in self.presets:
-            if preset != DIGITAL:
+            if preset != DIGITAL:  # unknown names and devices fail before any training
                 get_preset(preset).check_device(self.accelerator)
         if self.target_acc is not None and not 0.0 < self.target_acc <= 1.0:
             raise ValueError(f"target_acc must be a fraction in (0, 1] (0.82 for 82 %), got {self.target_acc}")
-        for preset in self.presets:
-            if preset != DIGITAL:
-                get_preset(preset)  # unknown names fail before any training
         for preset in self.start_from_digital:
             if preset == DIGITAL or preset not in self.presets:
                 raise ValueError(f"start_from_digital: {preset!r} is not one of the PCM presets compared "
@@ -201,8 +199,9 @@ class ComparisonConfig:
         for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.drift_compensation not in ("global", "per_column", "none"):
-            raise ValueError(f"drift_compensation must be 'global', 'per_column' or 'none', got {self.drift_compensation!r}")
+        if self.drift_compensation not in get_args(DriftCompensation):
+            raise ValueError(f"drift_compensation must be one of {', '.join(map(repr, get_args(DriftCompensation)))}, "
+                             f"got {self.drift_compensation!r}")
         if self.recalibration_batches < 0:
             raise ValueError(f"recalibration_batches must be >= 0, got {self.recalibration_batches}")
         if self.freq_masks < 0:
@@ -253,6 +252,17 @@ def _baseline_view(module: KeywordSpotter) -> torch.nn.Module:
     return network if module.is_analog else analogize(network, "ideal")
 
 
+def _budget(preset: str, config: ComparisonConfig, init_from: str | None) -> tuple[bool, int, str]:
+    """``(given weights, epochs, started_from)`` of a row: the digital row with ``init_from`` is
+    tested as given (0 epochs), another preset with ``init_from`` fine-tunes from the digital
+    weights, the rest train from scratch."""
+    if init_from is None:
+        return False, config.epochs, "scratch"
+    if preset == DIGITAL:
+        return True, 0, "given weights"
+    return False, config.finetune_epochs or config.epochs, "digital"
+
+
 def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommandsDataModule,
                init_from: str | None = None) -> dict[str, Any]:
     """Train, test and price one preset; returns its row of the comparison table.
@@ -266,13 +276,9 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     folder = Path(config.output_dir) / preset
     L.seed_everything(config.seed, workers=True, verbose=False)
     defaults = DEFAULT_TRAINING.get(preset, DEFAULT_TRAINING[DIGITAL])
-    epochs = config.epochs
-    pretrained = preset == DIGITAL and init_from is not None  # tested as given, not trained
-    if pretrained:
-        epochs = 0
-    elif init_from is not None:
+    pretrained, epochs, started_from = _budget(preset, config, init_from)
+    if started_from == "digital":
         defaults = FINETUNE_TRAINING.get(preset, defaults)
-        epochs = config.finetune_epochs or config.epochs
     settings = {**defaults, **config.training.get(preset, {})}
     module = KeywordSpotter(
         model=config.model, preset=preset, num_classes=datamodule.num_classes,
@@ -282,8 +288,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder),
                                    compensation=config.drift_compensation,
                                    recalibration_batches=config.recalibration_batches)
-    checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best",
-                                 save_last=pretrained)
+    checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best")
     callbacks: list[L.Callback] = [
         checkpoint,
         throughput,
@@ -323,7 +328,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
 
     example = datamodule.example_input(config.batch_size)
     baseline = _baseline_view(module)
-    recorded = pretrained_metadata(init_from) if pretrained and init_from else None
+    recorded = pretrained_metadata(init_from) if pretrained else None
     if monitor is not None:
         train_report = monitor.report("train")
         train_analog_j, train_digital_j = train_report.analog_j(), train_report.digital_j()
@@ -361,7 +366,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
         "macs_per_inference": macs,
         "update": "digital" if preset == DIGITAL else get_preset(preset).update,
         "epochs": epochs,
-        "started_from": ("given weights" if pretrained else "digital") if init_from is not None else "scratch",
+        "started_from": started_from,
         "checkpoint": checkpoint.best_model_path,
         "phases": "all digital" if preset == DIGITAL else get_preset(preset).phases,
         "caveat": "" if preset == DIGITAL else get_preset(preset).caveat,
@@ -406,9 +411,7 @@ def _earlier_result(preset: str, config: ComparisonConfig, init_from: str | None
     if not config.reuse_results or not path.exists():
         return None
     row = json.loads(path.read_text())
-    pretrained = preset == DIGITAL and init_from is not None
-    epochs = 0 if pretrained else (config.finetune_epochs or config.epochs) if init_from is not None else config.epochs
-    started = ("given weights" if pretrained else "digital") if init_from is not None else "scratch"
+    _, epochs, started = _budget(preset, config, init_from)
     if row.get("epochs") != epochs or row.get("started_from") != started or "history" not in row:
         return None
     return row

@@ -153,8 +153,8 @@ def plot_drift(summary: list[dict], reference: float | None = None, title: str =
     return figure
 
 
-class _Limited:
-    """A re-iterable view of the first ``limit`` batches of a loader (all if None/inf)."""
+class FirstBatches:
+    """A re-iterable view of the first ``limit`` batches of a loader (all if None)."""
 
     def __init__(self, loader: Iterable[Batch], limit: int | None) -> None:
         self.loader, self.limit = loader, limit
@@ -206,7 +206,7 @@ class DriftEvaluation(L.Callback):
         # the same batches as the test loop (honours Trainer(limit_test_batches=...))
         counts = trainer.num_test_batches
         batch_limit = int(counts[0]) if counts and counts[0] != float("inf") else None
-        loader = _Limited(datamodule.test_dataloader(), batch_limit)
+        loader = FirstBatches(datamodule.test_dataloader(), batch_limit)
         device = pl_module.device
 
         def transform(batch: Batch) -> Batch:
@@ -215,7 +215,7 @@ class DriftEvaluation(L.Callback):
 
         recalibration = None
         if self.recalibration_batches:
-            recalibration = _Limited(datamodule.train_dataloader(), self.recalibration_batches)
+            recalibration = FirstBatches(datamodule.train_dataloader(), self.recalibration_batches)
         rows = accuracy_after_drift(pl_module, loader, self.times, self.repeats, transform,
                                     compensation=self.compensation, recalibration=recalibration)
         self.summary = summarize(rows)

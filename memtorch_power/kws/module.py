@@ -208,11 +208,9 @@ class KeywordSpotter(L.LightningModule):
 
 def _digital_state_dict(path: str) -> dict[str, Tensor]:
     """The digital network's weights from a KeywordSpotter checkpoint or a plain state_dict."""
-    from memtorch_power.kws.pretrained import shipped_models
+    from memtorch_power.kws.pretrained import resolve, shipped_models
 
     if path in shipped_models():  # the name of a shipped digital model
-        from memtorch_power.kws.pretrained import resolve
-
         path = str(resolve(path))
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)

@@ -119,6 +119,13 @@ def confusion_matrix(model: torch.nn.Module, datamodule: "SpeechCommandsDataModu
     return counts
 
 
+def accuracy(model: torch.nn.Module, datamodule: "SpeechCommandsDataModule", split: str = "testing") -> tuple[float, int]:
+    """``(accuracy as a fraction, clips)`` of ``model`` on one split of ``datamodule``, unaugmented
+    (from :func:`confusion_matrix`)."""
+    counts = confusion_matrix(model, datamodule, split)
+    return float(counts.trace() / counts.sum()), int(counts.sum())
+
+
 # -- comparison run folders -------------------------------------------------------------------------
 def _run_dir(run_dir: PathLike) -> Path:
     folder = Path(run_dir)

@@ -131,10 +131,9 @@ def markdown(config: SystemConfig, costs: UnitCosts, rows: list[dict[str, Any]],
     lines += ["", "## Sensitivity of the combined factor", "",
               "| assumption | value | low | high | factor at low | factor at high |", "|---|---|---|---|---:|---:|"]
     for row in sensitivity_rows:
-        lines.append(f"| {row['assumption']} | {row['value']:.3g} | {row['low']:.3g} | {row['high']:.3g} | "
-                     f"{row['factor_low']:.3g}x | {row['factor_high']:.3g}x |" if isinstance(row["value"], float) else
-                     f"| {row['assumption']} | {row['value']} | {row['low']} | {row['high']} | "
-                     f"{row['factor_low']:.3g}x | {row['factor_high']:.3g}x |")
+        values = " | ".join(f"{row[key]:.3g}" if isinstance(row[key], (int, float)) else str(row[key])
+                            for key in ("value", "low", "high"))
+        lines.append(f"| {row['assumption']} | {values} | {row['factor_low']:.3g}x | {row['factor_high']:.3g}x |")
     lines += ["", "## Assumptions", "", "| assumption | value | source |", "|---|---|---|"]
     for item in config.assumptions():
         lines.append(f"| {item['name']} | {item['value']} | {item['source']} |")
