@@ -15,7 +15,7 @@ The accuracy is that of the simulated preset (like for like with the federated n
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import torch
@@ -72,6 +72,14 @@ class CentralisedHistory:
             "raw_audio_bytes": float(self.raw_audio_bytes), "upload_j": upload, "train_j": train,
             "total_j": train + upload, "final_test_acc": self.rounds[-1].test_acc,
         }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "CentralisedHistory":
+        """Inverse of :meth:`to_dict` (``totals`` and ``total_j`` are recomputed)."""
+        names = {f.name for f in fields(CentralRecord)}
+        return cls(rounds=[CentralRecord(**{k: v for k, v in r.items() if k in names}) for r in values["rounds"]],
+                   raw_audio_bytes=int(values["raw_audio_bytes"]), cloud_profile=str(values["cloud_profile"]),
+                   examples=int(values["examples"]), notes=list(values.get("notes", [])))
 
     def to_dict(self) -> dict[str, Any]:
         return {

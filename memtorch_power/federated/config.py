@@ -212,5 +212,19 @@ class FederatedConfig:
             values[name] = value
         return cls.from_dict(values)
 
+    def to_run_config(self) -> dict[str, str | int | float | bool]:
+        """Inverse of :meth:`from_run_config`: TOML scalars with dashed keys (None as ``""``,
+        ``-1`` for the ``max-*`` caps, ``exclude`` comma-separated, ``model-kwargs`` JSON)."""
+        out: dict[str, str | int | float | bool] = {}
+        for name, value in self.to_dict().items():
+            if name == "exclude":
+                value = ",".join(value)
+            elif name == "model_kwargs":
+                value = json.dumps(value, sort_keys=True)
+            elif value is None:
+                value = -1 if name in ("max_clips_per_node", "max_test_clips") else ""
+            out[name.replace("_", "-")] = value
+        return out
+
 
 __all__ = ["DATA_ENV_VAR", "FederatedConfig", "PARTITIONS", "PRESETS_ALLOWED", "default_data_root"]

@@ -11,7 +11,7 @@ The server's aggregation and evaluation are not counted.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from memtorch_power.federated.radio import RadioLink
@@ -123,6 +123,17 @@ class FederatedHistory:
             total += record.total_j
             out.append(total)
         return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "FederatedHistory":
+        """Inverse of :meth:`to_dict` (derived entries such as ``totals`` are recomputed)."""
+        names = {f.name for f in fields(RoundRecord)}
+        return cls(
+            rounds=[RoundRecord(**{k: v for k, v in r.items() if k in names}) for r in values["rounds"]],
+            raw_audio_bytes={int(k): int(v) for k, v in values.get("raw_audio_bytes", {}).items()},
+            model_bytes=int(values.get("model_bytes", 0)), array_bytes=int(values.get("array_bytes", 0)),
+            parameters=int(values.get("parameters", 0)), link=str(values.get("link", "")),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

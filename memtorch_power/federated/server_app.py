@@ -82,13 +82,17 @@ app = ServerApp()
 
 @app.main()
 def main(grid: Grid, context: Context) -> None:
-    """Deployment entry point: config from the run config, report into ``run-dir``."""
+    """Entry point of ``flwr run`` (simulation runtime or deployment engine): the
+    :class:`FederatedConfig` from the run config, the report into ``run-dir``. A ``progress``
+    key in the run config (not a config field) turns the progress bars off when false."""
     from memtorch_power.federated.centralised import run_centralised
     from memtorch_power.federated.report import write_report
 
-    cfg = FederatedConfig.from_run_config(context.run_config)
-    history = run_server(grid, cfg)
-    central = run_centralised(cfg) if cfg.centralised else None
+    run_config = dict(context.run_config)
+    progress = bool(run_config.pop("progress", True))
+    cfg = FederatedConfig.from_run_config(run_config)
+    history = run_server(grid, cfg, progress)
+    central = run_centralised(cfg, progress) if cfg.centralised else None
     run_dir = Path(cfg.run_dir or Path("runs") / "federated_kws" / time.strftime("flower-%Y%m%d-%H%M%S"))
     write_report(run_dir, cfg, history, central)
 

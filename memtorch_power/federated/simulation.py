@@ -1,26 +1,30 @@
-"""Run a federated experiment in Flower's simulation engine (Ray), then the baseline and reports.
+"""Run a federated experiment in Flower's simulation runtime, then read its report back.
 
-The same ``ClientApp`` (:mod:`.client_app`) and server loop (:func:`.server_app.run_server`)
-run on Flower's deployment engine; see ``docs/edge_to_cloud.md``.
+As Flower 1.42 documents it (its Python ``run_simulation`` is deprecated): a SuperLink in
+simulation mode and ``flwr run`` on a Flower App whose components are this package's
+``ServerApp`` (:mod:`.server_app`, which also trains the centralised baseline and writes the
+report) and ``ClientApp`` (:mod:`.client_app`); see :mod:`.flower_runtime`. The same apps run
+on Flower's deployment engine (``recipes/configs/flower_app``, ``docs/edge_to_cloud.md``).
 """
 
 from __future__ import annotations
 
-import logging
+import json
 import os
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flwr.app import Context
-from flwr.serverapp import Grid, ServerApp
-from flwr.simulation import run_simulation
-
-from memtorch_power.federated.centralised import CentralisedHistory, run_centralised
-from memtorch_power.federated.client_app import app as client_app
+from memtorch_power.federated.centralised import CentralisedHistory
 from memtorch_power.federated.config import FederatedConfig
+from memtorch_power.federated.flower_runtime import flwr_run, simulation_superlink, write_flower_app
 from memtorch_power.federated.history import FederatedHistory
-from memtorch_power.federated.report import write_report
-from memtorch_power.federated.server_app import run_server
+
+SERVER_APP = "memtorch_power.federated.server_app:app"
+CLIENT_APP = "memtorch_power.federated.client_app:app"
+REPORT_FILES = {"json": "federated.json", "markdown": "federated.md", "png": "federated.png"}
 
 
 @dataclass
@@ -33,50 +37,46 @@ class FederatedRun:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
-def backend_config(cpus_per_node: float = 1.0) -> dict:
-    """Ray backend settings: ``cpus_per_node`` CPUs per simulated node (so a 2-core machine
-    runs two nodes at a time; Ray sets ``OMP_NUM_THREADS`` to match), no GPU, no dashboard."""
-    return {
-        "client_resources": {"num_cpus": cpus_per_node, "num_gpus": 0.0},
-        "init_args": {"include_dashboard": False, "logging_level": "ERROR"},
-    }
-
-
 def run_federated(
     cfg: FederatedConfig,
     run_dir: str | os.PathLike[str] | None = None,
     progress: bool = True,
-    cpus_per_node: float = 1.0,
+    cpus_per_node: int = 1,
     verbose: bool = False,
 ) -> FederatedRun:
-    """Simulate ``cfg.num_nodes`` Flower nodes on Ray for ``cfg.rounds`` rounds.
+    """Simulate ``cfg.num_nodes`` Flower SuperNodes for ``cfg.rounds`` rounds (``flwr run``).
 
-    Then trains the centralised baseline if ``cfg.centralised`` and writes
-    ``federated.{json,md,png}`` into ``run_dir`` if given.
+    The ServerApp trains the centralised baseline if ``cfg.centralised`` and writes
+    ``federated.{json,md,png}`` into ``run_dir`` (a temporary folder, removed after, if None).
+    Flower's output goes to ``run_dir/flower.log`` and, with ``verbose``, to the terminal as
+    well. ``cpus_per_node`` CPUs per simulated node (a 2-core machine runs two nodes at a time).
 
     Raises:
-        RuntimeError: if the server loop did not finish (the Flower log says why).
+        RuntimeError: the run wrote no report (the message ends with Flower's log).
     """
-    holder: dict[str, FederatedHistory] = {}
-    server = ServerApp()
+    workdir = Path(tempfile.mkdtemp(prefix="memtorch_power_flwr_"))
+    try:
+        report_dir = Path(run_dir) if run_dir is not None else workdir / "report"
+        report_dir.mkdir(parents=True, exist_ok=True)
+        report_json = report_dir / REPORT_FILES["json"]
+        report_json.unlink(missing_ok=True)  # never read back an older run's report
+        run_config = dict(cfg.to_run_config(), **{"run-dir": str(report_dir.resolve()), "progress": progress})
+        app = write_flower_app(workdir / "app", SERVER_APP, CLIENT_APP, run_config)
+        log_path = report_dir / "flower.log"
+        with simulation_superlink(workdir) as superlink:
+            code = flwr_run(app, superlink, cfg.num_nodes, cpus_per_node,
+                            echo=sys.stderr if verbose or progress else None, log_path=log_path)
+        if not report_json.is_file():
+            log = log_path.read_text(encoding="utf-8", errors="replace")[-4000:] if log_path.is_file() else ""
+            raise RuntimeError(f"the federated run wrote no report (flwr run exit code {code}); Flower's log "
+                               f"({log_path}):\n{log}")
+        report = json.loads(report_json.read_text(encoding="utf-8"))
+        history = FederatedHistory.from_dict(report["federated"])
+        central = CentralisedHistory.from_dict(report["centralised"]) if report.get("centralised") else None
+        paths = {key: report_dir / name for key, name in REPORT_FILES.items()} if run_dir is not None else {}
+        return FederatedRun(history, central, paths)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
-    @server.main()
-    def _main(grid: Grid, context: Context) -> None:
-        holder["history"] = run_server(grid, cfg, progress)
 
-    # Ray >= 2.x warns at every start unless told how to treat num_gpus=0 (no GPU is used).
-    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
-    if not verbose:
-        logging.getLogger("flwr").setLevel(logging.WARNING)
-    run_simulation(
-        server_app=server, client_app=client_app, num_supernodes=cfg.num_nodes,
-        backend_config=backend_config(cpus_per_node), verbose_logging=verbose,
-    )
-    if "history" not in holder:
-        raise RuntimeError("the federated run did not finish; see the Flower log above")
-    central = run_centralised(cfg, progress) if cfg.centralised else None
-    paths = write_report(run_dir, cfg, holder["history"], central) if run_dir is not None else {}
-    return FederatedRun(holder["history"], central, paths)
-
-
-__all__ = ["FederatedRun", "backend_config", "run_federated"]
+__all__ = ["FederatedRun", "run_federated"]

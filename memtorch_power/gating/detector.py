@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+from scipy.stats import chi2
 from tqdm.auto import tqdm
 
 from memtorch_power.gating.stream import PlacedClip, Stream
+from memtorch_power.kws.compare_report import wilson_interval
 
 #: ``windows float32 [N, samples] in [-1, 1] -> scores [N]`` (max keyword posterior).
 Scorer = Callable[[torch.Tensor], "np.ndarray | torch.Tensor"]
@@ -136,8 +138,60 @@ class DetectionStats:
     def false_alarms_per_hour(self) -> float:
         return self.false_alarms / (self.duration_s / 3600.0)
 
+    @property
+    def hit_rate_interval(self) -> tuple[float, float]:
+        """95 % Wilson interval of the hit rate over the placed keywords (nan without any)."""
+        return wilson_interval(self.hit_rate, self.keywords) if self.keywords else (float("nan"), float("nan"))
+
+    @property
+    def false_alarms_per_hour_interval(self) -> tuple[float, float]:
+        """Exact 95 % Poisson (Garwood) interval of the false alarms per hour of stream."""
+        hours = self.duration_s / 3600.0
+        low, high = poisson_interval(self.false_alarms)
+        return (low / hours, high / hours)
+
     def as_dict(self) -> dict:
-        return dict(asdict(self), hit_rate=self.hit_rate, false_alarms_per_hour=self.false_alarms_per_hour)
+        return dict(asdict(self), hit_rate=self.hit_rate, false_alarms_per_hour=self.false_alarms_per_hour,
+                    hit_rate_interval=list(self.hit_rate_interval),
+                    false_alarms_per_hour_interval=list(self.false_alarms_per_hour_interval))
+
+
+def poisson_interval(count: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Exact (Garwood) two-sided interval of a Poisson mean from one observed ``count`` (events).
+
+    Raises:
+        ValueError: a negative count or a confidence outside (0, 1).
+    """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    alpha = 1.0 - confidence
+    low = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
+    high = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
+    return (low, high)
+
+
+def combine_stats(parts: Sequence[Sequence[DetectionStats]]) -> list[DetectionStats]:
+    """Add up the sweeps of several streams (e.g. the chunks of a long one), threshold by threshold.
+
+    Raises:
+        ValueError: no sweeps, or sweeps over different thresholds.
+    """
+    if not parts:
+        raise ValueError("combine_stats: no sweeps to combine")
+    thresholds = [s.threshold for s in parts[0]]
+    for part in parts[1:]:
+        if [s.threshold for s in part] != thresholds:
+            raise ValueError(f"combine_stats: sweeps over different thresholds {thresholds} and "
+                             f"{[s.threshold for s in part]}")
+    combined = []
+    for column in zip(*parts):
+        combined.append(DetectionStats(
+            column[0].threshold, *(sum(getattr(s, name) for s in column) for name in (
+                "keywords", "hits", "misses", "false_alarms", "detections", "duration_s", "windows",
+                "flagged_windows", "transmitted_s"))))
+    return combined
 
 
 def evaluate_detections(detections: Sequence[Detection], events: Sequence[PlacedClip], duration_s: float,
@@ -164,6 +218,6 @@ def sweep(scores: WindowScores, events: Sequence[PlacedClip], duration_s: float,
 
 
 __all__ = [
-    "Detection", "DetectionStats", "Scorer", "WindowScores", "detect", "evaluate_detections",
-    "score_stream", "sweep", "window_starts",
+    "Detection", "DetectionStats", "Scorer", "WindowScores", "combine_stats", "detect", "evaluate_detections",
+    "poisson_interval", "score_stream", "sweep", "window_starts",
 ]

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tqdm.auto import tqdm
 
 from memtorch_power.federated.config import default_data_root
-from memtorch_power.gating.detector import score_stream, sweep
+from memtorch_power.gating.detector import combine_stats, score_stream, sweep
 from memtorch_power.gating.energy import ADC_J_PER_SAMPLE, pipeline_costs
 from memtorch_power.gating.report import sweep_rows, write_gating_report
 from memtorch_power.gating.scorer import KeywordScorer, Spotter, load_spotter, train_quick_spotter
@@ -28,7 +29,10 @@ class GatingConfig:
             bundled mini set).
         split: ``"training"``, ``"validation"`` or ``"testing"``: the clips and the region of the
             noise recordings the stream is built from.
-        duration_s: stream length (s).
+        duration_s: stream length (s); hours are needed to measure false alarms per hour.
+        chunk_s: a stream longer than this is built, scored and counted in chunks of this length
+            (s), each with its own clips, positions and noise (seeded from ``seed`` and the chunk's
+            index), so memory stays that of one chunk; the counts are added up.
         events_per_minute: keyword and distractor clips placed per minute (see :mod:`.stream`).
         min_gap_s: shortest gap between placed clips (s).
         noise_volume: gain of the background noise under the clips.
@@ -55,6 +59,7 @@ class GatingConfig:
     data_root: str | None = None
     split: str = "testing"
     duration_s: float = 600.0
+    chunk_s: float = 600.0
     events_per_minute: float = 6.0
     min_gap_s: float = 2.0
     noise_volume: float = 0.1
@@ -74,6 +79,13 @@ class GatingConfig:
     accelerator: str = "cpu"
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        for name in ("duration_s", "chunk_s", "window_s", "hop_s"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be > 0 (seconds), got {getattr(self, name)!r}")
+        if not 0.0 <= float(self.distractor_share) <= 1.0:
+            raise ValueError(f"distractor_share must be in [0, 1], got {self.distractor_share!r}")
+
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str], **overrides: Any) -> "GatingConfig":
         """Read a YAML mapping (optionally under ``gating:``); ``overrides`` win."""
@@ -81,6 +93,23 @@ class GatingConfig:
             values = yaml.safe_load(handle) or {}
         values = dict(values.get("gating", values), **overrides)
         return cls(**{k.replace("-", "_"): v for k, v in values.items()})
+
+
+def chunk_lengths(duration_s: float, chunk_s: float) -> list[float]:
+    """``duration_s`` cut into pieces of ``chunk_s`` seconds (the last one shorter).
+
+    Raises:
+        ValueError: a non-positive duration or chunk length.
+    """
+    if not duration_s > 0:
+        raise ValueError(f"duration_s must be > 0, got {duration_s}")
+    if not chunk_s > 0:
+        raise ValueError(f"chunk_s must be > 0, got {chunk_s}")
+    full, rest = divmod(float(duration_s), float(chunk_s))
+    lengths = [float(chunk_s)] * int(full)
+    if rest > 1e-9:
+        lengths.append(rest)
+    return lengths
 
 
 @dataclass
@@ -101,25 +130,32 @@ def run_gating(cfg: GatingConfig, run_dir: str | os.PathLike[str], spotter: Spot
             root, Path(run_dir) / "quick_spotter.ckpt", preset=cfg.quick_preset, epochs=cfg.quick_epochs, seed=cfg.seed,
             accelerator=cfg.accelerator)
         spotter = load_spotter(checkpoint)
-    stream = build_stream_from_folder(
-        root, cfg.duration_s, split=cfg.split, distractor_share=cfg.distractor_share, seed=cfg.seed,
-        events_per_minute=cfg.events_per_minute, min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume,
-    )
-    scores = score_stream(stream, KeywordScorer(spotter), cfg.window_s, cfg.hop_s, progress=progress)
-    stats = sweep(scores, stream.events, stream.duration_s, sorted(cfg.thresholds), cfg.refractory_s)
+    scorer = KeywordScorer(spotter)
+    chunks = chunk_lengths(cfg.duration_s, cfg.chunk_s)
+    parts, keywords, distractors = [], 0, 0
+    for index, length in enumerate(tqdm(chunks, desc="stream chunks", disable=not progress or len(chunks) == 1)):
+        stream = build_stream_from_folder(
+            root, length, split=cfg.split, distractor_share=cfg.distractor_share, seed=cfg.seed + 7919 * index,
+            events_per_minute=cfg.events_per_minute, min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume,
+        )
+        scores = score_stream(stream, scorer, cfg.window_s, cfg.hop_s, progress=progress and len(chunks) == 1)
+        parts.append(sweep(scores, stream.events, stream.duration_s, sorted(cfg.thresholds), cfg.refractory_s))
+        keywords += len(stream.keyword_events)
+        distractors += len(stream.events) - len(stream.keyword_events)
+    stats = combine_stats(parts)
     costs = pipeline_costs(spotter.network, spotter.input_shape, cfg.link, cfg.analog_profile,
                            cfg.edge_digital_profile, cfg.server_digital_profile,
                            adc_j_per_sample=cfg.adc_j_per_sample, gated_digitizes_all=cfg.gated_digitizes_all)
     rows = sweep_rows(stats, costs)
     meta = {
-        "config": asdict(cfg), "preset": spotter.preset, "duration_s": stream.duration_s,
-        "keywords": len(stream.keyword_events), "distractors": len(stream.events) - len(stream.keyword_events),
+        "config": asdict(cfg), "preset": spotter.preset, "duration_s": stats[0].duration_s, "chunks": len(chunks),
+        "keywords": keywords, "distractors": distractors,
         "window_s": cfg.window_s, "hop_s": cfg.hop_s, "refractory_s": cfg.refractory_s,
         "adc_j_per_sample": costs.adc_j_per_sample, "link": costs.link.name,
         "tx_j_per_bit": costs.link.tx_j_per_bit, "detector_j_per_window": costs.detector_j_per_window,
-        "server_j_per_window": costs.server_j_per_window, "windows": len(scores.scores),
+        "server_j_per_window": costs.server_j_per_window, "windows": stats[0].windows,
     }
     return GatingResult(rows, meta, write_gating_report(run_dir, rows, meta))
 
 
-__all__ = ["GatingConfig", "GatingResult", "run_gating"]
+__all__ = ["GatingConfig", "GatingResult", "chunk_lengths", "run_gating"]

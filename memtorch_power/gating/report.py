@@ -40,24 +40,45 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [
         "# Wake-word gating: always-on vs gated",
         "",
-        f"Stream: {meta['duration_s'] / 60:.1f} min, {meta['keywords']} keywords placed, "
+        f"Stream: {meta['duration_s'] / 60:.1f} min{_chunks(meta)}, {meta['keywords']} keywords placed, "
         f"{meta['distractors']} distractor words; window {meta['window_s']} s, hop {meta['hop_s']} s, "
         f"refractory {meta['refractory_s']} s. Detector `{meta['preset']}`.",
         f"Unit costs: ADC {meta['adc_j_per_sample'] * 1e12:.2f} pJ/sample, radio `{meta['link']}` "
         f"{meta['tx_j_per_bit'] * 1e9:.2f} nJ/bit, detector {meta['detector_j_per_window'] * 1e9:.2f} nJ/window, "
         f"server {meta['server_j_per_window'] * 1e9:.2f} nJ/window.",
         "",
-        "| threshold | hit rate | false alarms/h | audio sent | always-on J/h | gated J/h | savings |",
+        "| threshold | hit rate [95 % interval] | false alarms/h [95 % interval] | audio sent | always-on J/h "
+        "| gated J/h | savings |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['threshold']:.2f} | {r['hit_rate']:.3f} ({r['hits']}/{r['keywords']}) | "
-            f"{r['false_alarms_per_hour']:.1f} | {100 * r['transmitted_fraction']:.1f} % | "
+            f"| {r['threshold']:.2f} | {_hit_rate(r)} | {_false_alarms(r)} | {100 * r['transmitted_fraction']:.1f} % | "
             f"{r['always_on_j_per_h']:.3g} | {r['gated_j_per_h']:.3g} | {r['savings']:.1f}x |"
         )
-    lines += ["", "Savings = always-on energy / gated energy per hour of audio; sources in docs/edge_to_cloud.md."]
+    lines += ["", "Savings = always-on energy / gated energy per hour of audio; sources in docs/edge_to_cloud.md. "
+              "Intervals: Wilson over the placed keywords (hit rate), exact Poisson over the stream's hours "
+              "(false alarms)."]
     return "\n".join(lines) + "\n"
+
+
+def _chunks(meta: dict[str, Any]) -> str:
+    chunks = int(meta.get("chunks", 1))
+    return f" (built and scored in {chunks} chunks)" if chunks > 1 else ""
+
+
+def _hit_rate(row: dict[str, Any]) -> str:
+    """``0.912 (52/57) [0.81, 0.96]``; ``n/a`` for a stream without keywords."""
+    if not row["keywords"]:
+        return "n/a (no keywords)"
+    low, high = row.get("hit_rate_interval", (math.nan, math.nan))
+    return f"{row['hit_rate']:.3f} ({row['hits']}/{row['keywords']}) [{low:.2f}, {high:.2f}]"
+
+
+def _false_alarms(row: dict[str, Any]) -> str:
+    """``1.5 (3) [0.31, 4.4]``: per hour, the count, and the interval per hour."""
+    low, high = row.get("false_alarms_per_hour_interval", (math.nan, math.nan))
+    return f"{row['false_alarms_per_hour']:.2f} ({row['false_alarms']}) [{low:.2g}, {high:.2g}]"
 
 
 def plot(rows: Sequence[dict[str, Any]]) -> Figure:

@@ -71,6 +71,7 @@ def build_stream(
     noise_volume: float = 0.1,
     keywords: Sequence[str] = KEYWORDS,
     seed: int = 0,
+    distractor_share: float | None = None,
 ) -> Stream:
     """Place clips into ``duration_s`` seconds of background noise.
 
@@ -84,14 +85,19 @@ def build_stream(
         noise_volume: gain of the noise bed (1 = as recorded).
         keywords: words that count as keywords (the others are distractors).
         seed: seed of the choice of clips, positions and noise.
+        distractor_share: probability that a placed clip is a distractor (drawn from the clips
+            whose word is not a keyword; a keyword clip otherwise). None: every placed clip is
+            drawn uniformly from ``clips``, so the share is that of the pool.
 
     Raises:
-        ValueError: no clips, mismatched lengths, or a non-positive duration.
+        ValueError: no clips, mismatched lengths, a non-positive duration, or a share outside [0, 1].
     """
     if not clips or len(clips) != len(words):
         raise ValueError("build_stream needs as many words as clips, and at least one clip")
     if duration_s <= 0:
         raise ValueError(f"duration_s must be > 0, got {duration_s}")
+    if distractor_share is not None and not 0.0 <= distractor_share <= 1.0:
+        raise ValueError(f"distractor_share must be in [0, 1], got {distractor_share}")
     rng = np.random.default_rng(seed)
     num_samples = int(round(duration_s * sample_rate))
     audio = _noise_bed(noise, num_samples, noise_volume, rng)
@@ -102,9 +108,15 @@ def build_stream(
     wanted = min(slots, int(round(events_per_minute * duration_s / 60.0)))
     chosen_slots = np.sort(rng.choice(slots, size=wanted, replace=False)) if wanted else np.array([], int)
     keyword_set = set(keywords)
+    keyword_clips = [i for i, word in enumerate(words) if word in keyword_set]
+    other_clips = [i for i, word in enumerate(words) if word not in keyword_set]
     events = []
     for slot_index in chosen_slots:
-        index = int(rng.integers(len(clips)))
+        if distractor_share is None:
+            index = int(rng.integers(len(clips)))
+        else:
+            pool = other_clips if (rng.random() < distractor_share and other_clips) or not keyword_clips else keyword_clips
+            index = pool[int(rng.integers(len(pool)))]
         clip = np.asarray(clips[index])
         wave = clip.astype(np.float32) / PCM16_SCALE if clip.dtype.kind in "iu" else clip.astype(np.float32)
         jitter = int(rng.integers(0, gap + 1))
@@ -129,9 +141,11 @@ def build_stream_from_folder(
     """A stream from the clips of one split of a Speech Commands folder and the split's
     region of ``_background_noise_`` (:func:`~memtorch_power.kws.noise.noise_for_split`).
 
-    ``distractor_share`` of the candidate clips are other words (never counted as
-    keywords); ``max_clips`` bounds how many clips are read. Other arguments as
-    :func:`build_stream`.
+    ``distractor_share`` of the placed clips are other words (never counted as keywords),
+    drawn from at most ``max_clips * distractor_share`` of the split's other-word clips; the
+    keywords from at most the rest of ``max_clips``. A split with few clips of a kind (the
+    bundled test split has 68 other-word clips) repeats them in a long stream, each time at
+    another position over other noise. Other arguments as :func:`build_stream`.
     """
     rng = np.random.default_rng(seed)
     clips = split_clips(root, scan_clips(root))[split]
@@ -139,15 +153,16 @@ def build_stream_from_folder(
     kw = [c for c in clips if c.split("/", 1)[0] in keyword_set]
     other = [c for c in clips if c.split("/", 1)[0] not in keyword_set]
     budget = len(kw) + len(other) if max_clips is None else max_clips
-    n_other = min(len(other), int(round(budget * distractor_share)))
-    n_kw = min(len(kw), budget - n_other)
+    n_other = min(len(other), max(int(distractor_share > 0), int(round(budget * distractor_share))))
+    n_kw = min(len(kw), max(int(distractor_share < 1), budget - int(round(budget * distractor_share))))
     picked = [kw[i] for i in rng.permutation(len(kw))[:n_kw]] + [other[i] for i in rng.permutation(len(other))[:n_other]]
     if not picked:
         raise ValueError(f"no clips in the {split} split of {root}")
     waves = [load_clip_pcm16(os.path.join(root, c)) for c in picked]
     words = [c.split("/", 1)[0] for c in picked]
     noise = noise_for_split(load_background_noise(root), split)
-    return build_stream(waves, words, duration_s, noise, keywords=keywords, seed=seed + 1, **kwargs)  # type: ignore[arg-type]
+    return build_stream(waves, words, duration_s, noise, keywords=keywords, seed=seed + 1,  # type: ignore[arg-type]
+                        distractor_share=distractor_share, **kwargs)
 
 
 __all__ = ["PlacedClip", "Stream", "build_stream", "build_stream_from_folder"]

@@ -55,6 +55,10 @@ def test_config_round_trips_and_validates() -> None:
     run_config = {"num-nodes": 4, "preset": "digital", "exclude": "classifier", "model-kwargs": '{"channels": 8}',
                   "max-test-clips": -1, "data-root": ""}
     assert FederatedConfig.from_run_config(run_config) == cfg
+    assert FederatedConfig.from_run_config(cfg.to_run_config()) == cfg  # what run_federated writes into the app
+    capped = FederatedConfig(max_clips_per_node=30, data_root="/data", exclude=["a", "b"])
+    assert capped.to_run_config()["max-test-clips"] == -1 and capped.to_run_config()["exclude"] == "a,b"
+    assert FederatedConfig.from_run_config(capped.to_run_config()) == capped
     json.loads(cfg.to_json())
     with pytest.raises(ValueError, match="preset"):
         FederatedConfig(preset="pcm_magic")

@@ -1,7 +1,9 @@
-"""3 nodes x 2 rounds through Flower's simulation engine (Ray), one node failing mid-round."""
+"""3 nodes x 2 rounds through Flower's simulation runtime (`flwr run` on a simulation SuperLink),
+one node failing mid-round."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -28,7 +30,8 @@ def test_federated_run_survives_a_failing_node(speech_root, tiny_config, tmp_pat
     assert "injected failure" in second.failures[0]
     # bytes down = the serialised training message (initial arrays + experiment config) x 3 nodes
     initial = to_array_record(model_arrays(build_node_model(cfg)))
-    message = RecordDict({"arrays": initial, "config": ConfigRecord({EXPERIMENT_KEY: cfg.to_json(), "server-round": 1})})
+    sent = dataclasses.replace(cfg, run_dir=str(tmp_path.resolve()))  # the ServerApp's config names its report folder
+    message = RecordDict({"arrays": initial, "config": ConfigRecord({EXPERIMENT_KEY: sent.to_json(), "server-round": 1})})
     assert first.down_bytes == 3 * wire_bytes(message)
     assert first.up_bytes > 0 and second.up_bytes < first.up_bytes  # only 2 replies in round 2
     # the failed node's round neither stopped the run nor poisoned the model
@@ -43,3 +46,5 @@ def test_federated_run_survives_a_failing_node(speech_root, tiny_config, tmp_pat
     report = json.loads((tmp_path / "federated.json").read_text())
     assert report["federated"]["rounds"][2]["nodes_failed"] == 1
     assert (tmp_path / "federated.png").stat().st_size > 0 and "| 2 |" in (tmp_path / "federated.md").read_text()
+    assert "DEPRECATED" not in (tmp_path / "flower.log").read_text()  # no deprecated Flower entry point
+    assert run.paths["json"] == tmp_path / "federated.json"

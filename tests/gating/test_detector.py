@@ -81,3 +81,62 @@ def test_stream_is_deterministic_and_validates() -> None:
     with pytest.raises(ValueError):
         build_stream([], [], 10)
     assert isinstance(a, Stream) and a.duration_s == 10
+
+
+def test_distractor_share_holds_when_the_pool_has_few_distractors() -> None:
+    clip = np.ones(100, np.int16) * 1000
+    words = ["yes"] * 18 + ["bed"] * 2  # 10 % distractors in the pool
+    pooled = build_stream([clip] * 20, words, 2000, sample_rate=100, events_per_minute=30, min_gap_s=0.5, seed=3)
+    shared = build_stream([clip] * 20, words, 2000, sample_rate=100, events_per_minute=30, min_gap_s=0.5, seed=3,
+                          distractor_share=0.9)
+    def share(stream: Stream) -> float:
+        return 1 - len(stream.keyword_events) / len(stream.events)
+    assert len(shared.events) > 500
+    assert share(pooled) < 0.2 and 0.85 < share(shared) < 0.95
+    assert share(build_stream([clip] * 20, words, 500, sample_rate=100, seed=3, distractor_share=0.0)) == 0.0
+    with pytest.raises(ValueError, match="distractor_share"):
+        build_stream([clip], ["yes"], 10, sample_rate=100, distractor_share=2.0)
+
+
+def test_poisson_interval_matches_tabulated_values() -> None:
+    from memtorch_power.gating.detector import poisson_interval
+
+    # Garwood 95 % limits (e.g. Gehrels 1986, Table 1/3): 0 -> [0, 3.689], 1 -> [0.0253, 5.572], 10 -> [4.795, 18.39]
+    assert poisson_interval(0) == pytest.approx((0.0, 3.6889), abs=1e-4)
+    assert poisson_interval(1) == pytest.approx((0.02532, 5.5716), abs=1e-4)
+    assert poisson_interval(10) == pytest.approx((4.7954, 18.390), abs=1e-3)
+    with pytest.raises(ValueError, match="count"):
+        poisson_interval(-1)
+
+
+def test_combined_chunks_count_like_one_stream_and_carry_intervals() -> None:
+    from memtorch_power.gating.detector import combine_stats
+
+    events = [PlacedClip(2.0, 3.0, "yes", True), PlacedClip(10.0, 11.0, "no", True)]
+    first = _scores([0.0] * 3 + [0.9] + [0.0] * 10 + [0.8] + [0.0] * 15)  # a hit and a false alarm
+    second = _scores([0.0] * 30)  # nothing fires
+    parts = [sweep(first, events, 15.0, [0.5, 0.95]), sweep(second, events, 15.0, [0.5, 0.95])]
+    low, high = combine_stats(parts)
+    assert (low.keywords, low.hits, low.false_alarms, low.duration_s, low.windows) == (4, 1, 1, 30.0, 60)
+    assert low.false_alarms_per_hour == pytest.approx(1 / (30 / 3600))
+    assert (high.hits, high.false_alarms) == (0, 0)
+    hits_low, hits_high = low.hit_rate_interval
+    assert 0 < hits_low < 0.25 < hits_high < 1
+    fa_low, fa_high = high.false_alarms_per_hour_interval
+    assert fa_low == 0 and fa_high == pytest.approx(3.6889 * 120, rel=1e-3)  # 0 in 30 s = 1/120 h
+    assert "hit_rate_interval" in low.as_dict() and "false_alarms_per_hour_interval" in low.as_dict()
+    with pytest.raises(ValueError, match="different thresholds"):
+        combine_stats([parts[0], sweep(second, events, 15.0, [0.5])])
+
+
+def test_chunk_lengths_cover_the_duration() -> None:
+    from memtorch_power.gating.pipeline import GatingConfig, chunk_lengths
+
+    assert chunk_lengths(1500, 600) == [600.0, 600.0, 300.0]
+    assert chunk_lengths(600, 600) == [600.0] and chunk_lengths(30, 600) == [30.0]
+    with pytest.raises(ValueError, match="chunk_s"):
+        chunk_lengths(60, 0)
+    with pytest.raises(ValueError, match="chunk_s must be > 0"):
+        GatingConfig(chunk_s=-1)
+    with pytest.raises(ValueError, match="distractor_share"):
+        GatingConfig(distractor_share=1.5)

@@ -46,3 +46,10 @@ def test_checkpoint_to_gating_report(tmp_path) -> None:
     assert nothing["savings"] > everything["savings"]
     saved = json.loads(result.paths["json"].read_text())
     assert len(saved["sweep"]) == 3 and result.paths["png"].stat().st_size > 0
+    # a longer stream in chunks: every chunk is scored and counted once
+    chunked = run_gating(GatingConfig(checkpoint=str(checkpoint), data_root=str(root), duration_s=50, chunk_s=20,
+                                      hop_s=0.5, thresholds=[0.0, 1.0]), tmp_path / "chunked", spotter=spotter,
+                         progress=False)
+    assert chunked.meta["chunks"] == 3 and chunked.meta["duration_s"] == pytest.approx(50.0)
+    assert chunked.rows[0]["windows"] == chunked.rows[0]["flagged_windows"] == 39 + 39 + 19  # windows of 20 + 20 + 10 s at a 0.5 s hop
+    assert "built and scored in 3 chunks" in chunked.paths["markdown"].read_text()

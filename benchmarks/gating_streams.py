@@ -1,0 +1,133 @@
+"""Wake-word gating on long streams, dense and sparse in keywords (issue 17 §1), into BENCHMARKS.md.
+
+Runs ``memtorch_power.gating.run_gating`` with a trained detector checkpoint on streams built
+from the test split (clips and the test region of the noise recordings), one per scenario:
+
+- ``dense``: 6 clips a minute, 20 % of them other words (the report's default stream), 20 min:
+  many keywords, so the hit rate has a narrow interval;
+- ``sparse``: 1 clip a minute, 90 % of them other words (6 keywords an hour), for hours: long
+  enough to count false alarms per hour with an interval.
+
+Both streams are built and scored in 10-minute chunks (each chunk its own clips, positions and
+noise). Writes ``benchmarks/results/gating_streams.{json,png}``, keeps each run's report under
+``--run-root`` (``<scenario>/gating.json``, the file ``benchmarks/system_report.py`` reads) and
+rewrites the BENCHMARKS.md section ``gating_streams``.
+
+    .venv/bin/python benchmarks/gating_streams.py \\
+        --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=16.ckpt \\
+        --sparse-hours 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, save_results, update_summary  # noqa: E402
+
+from memtorch_power.gating import GatingConfig, load_spotter, run_gating  # noqa: E402
+
+THRESHOLDS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
+#: issue 17's operating-point target
+TARGET_HIT_RATE, TARGET_FALSE_ALARMS_PER_HOUR = 0.90, 1.0
+
+
+def scenarios(dense_minutes: float, sparse_hours: float) -> dict[str, dict[str, float]]:
+    """Stream settings per scenario (``GatingConfig`` fields)."""
+    return {
+        "dense": {"duration_s": 60.0 * dense_minutes, "events_per_minute": 6.0, "distractor_share": 0.2},
+        "sparse": {"duration_s": 3600.0 * sparse_hours, "events_per_minute": 1.0, "distractor_share": 0.9},
+    }
+
+
+def measure(checkpoint: str, run_root: Path, dense_minutes: float, sparse_hours: float) -> dict[str, Any]:
+    """Run every scenario; returns the runs' metadata and sweep rows."""
+    spotter = load_spotter(checkpoint)
+    runs: dict[str, Any] = {}
+    for name, settings in scenarios(dense_minutes, sparse_hours).items():
+        started = time.perf_counter()
+        cfg = GatingConfig(checkpoint=checkpoint, thresholds=THRESHOLDS, chunk_s=600.0, **settings)
+        result = run_gating(cfg, run_root / name, spotter=spotter, progress=True)
+        runs[name] = {"meta": result.meta, "sweep": result.rows, "wall_s": time.perf_counter() - started,
+                      "report": str(result.paths["json"])}
+        print(f"{name}: {result.meta['duration_s'] / 3600:.2f} h in {runs[name]['wall_s']:.0f} s", flush=True)
+    return runs
+
+
+def operating_point(runs: dict[str, Any]) -> dict[str, Any]:
+    """The highest-hit-rate threshold whose false alarms per hour on the long (sparse) stream are at
+    most the target, with its hit rate on the dense stream (most keywords); the highest threshold if
+    none qualifies."""
+    sparse = {r["threshold"]: r for r in runs["sparse"]["sweep"]}
+    dense = {r["threshold"]: r for r in runs["dense"]["sweep"]}
+    allowed = [t for t, r in sparse.items() if r["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR]
+    threshold = max(allowed, key=lambda t: (dense[t]["hit_rate"], t)) if allowed else max(sparse)
+    return {"threshold": threshold, "false_alarms_per_hour_target_met": bool(allowed),
+            "hit_rate": dense[threshold]["hit_rate"], "hit_rate_interval": dense[threshold]["hit_rate_interval"],
+            "false_alarms_per_hour": sparse[threshold]["false_alarms_per_hour"],
+            "false_alarms_per_hour_interval": sparse[threshold]["false_alarms_per_hour_interval"],
+            "hit_rate_target_met": dense[threshold]["hit_rate"] >= TARGET_HIT_RATE,
+            "savings_sparse": sparse[threshold]["savings"], "savings_dense": dense[threshold]["savings"]}
+
+
+def report_markdown(runs: dict[str, Any], point: dict[str, Any], checkpoint: str) -> str:
+    """The BENCHMARKS.md section."""
+    lines = ["## Wake-word gating on long streams (`benchmarks/gating_streams.py`)", "",
+             f"Detector `{runs['dense']['meta']['preset']}` (checkpoint `{checkpoint}`), streams from the test split's "
+             "clips over the test region of the noise recordings, window 1 s, hop 0.25 s. Hit rate: Wilson 95 % "
+             "interval over the placed keywords; false alarms per hour: exact Poisson 95 % interval over the "
+             "stream's hours. Savings: always-on energy / gated energy per hour of that stream.", ""]
+    for name, run in runs.items():
+        meta = run["meta"]
+        lines += [f"**{name}**: {meta['duration_s'] / 3600:.2f} h, {meta['keywords']} keywords and "
+                  f"{meta['distractors']} other words placed ({meta['config']['events_per_minute']:g} clips/min, "
+                  f"{100 * meta['config']['distractor_share']:.0f} % other words), {meta['chunks']} chunks, "
+                  f"{run['wall_s'] / 60:.1f} min to score.", "",
+                  "| threshold | hit rate [95 %] | false alarms/h [95 %] | audio sent | savings |",
+                  "|---:|---|---|---:|---:|"]
+        for r in run["sweep"]:
+            hit = "n/a" if not r["keywords"] else (f"{100 * r['hit_rate']:.1f} % ({r['hits']}/{r['keywords']}) "
+                                                   f"[{100 * r['hit_rate_interval'][0]:.1f}, "
+                                                   f"{100 * r['hit_rate_interval'][1]:.1f}]")
+            low, high = r["false_alarms_per_hour_interval"]
+            lines.append(f"| {r['threshold']:.2f} | {hit} | {r['false_alarms_per_hour']:.2f} ({r['false_alarms']}) "
+                         f"[{low:.2f}, {high:.2f}] | {100 * r['transmitted_fraction']:.2f} % | {r['savings']:.1f}x |")
+        lines.append("")
+    met = point["false_alarms_per_hour_target_met"] and point["hit_rate_target_met"]
+    lines += [f"Operating point (issue 17 target: ≥ {100 * TARGET_HIT_RATE:.0f} % hits at ≤ "
+              f"{TARGET_FALSE_ALARMS_PER_HOUR:g} false alarm per hour): threshold {point['threshold']:.2f}, "
+              f"{100 * point['hit_rate']:.1f} % hits [{100 * point['hit_rate_interval'][0]:.1f}, "
+              f"{100 * point['hit_rate_interval'][1]:.1f}] on the dense stream, "
+              f"{point['false_alarms_per_hour']:.2f} false alarms per hour [{point['false_alarms_per_hour_interval'][0]:.2f}, "
+              f"{point['false_alarms_per_hour_interval'][1]:.2f}] on the sparse stream; savings "
+              f"{point['savings_sparse']:.1f}x (sparse) and {point['savings_dense']:.1f}x (dense). "
+              f"Target {'met' if met else 'not met'}.", "",
+              "![gating: sparse stream](benchmarks/results/gating_streams_sparse.png)"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, help="KeywordSpotter checkpoint of the detector")
+    parser.add_argument("--dense-minutes", type=float, default=20.0, help="length of the dense stream (min)")
+    parser.add_argument("--sparse-hours", type=float, default=3.0, help="length of the sparse stream (h)")
+    parser.add_argument("--run-root", default="runs/gating_streams", help="where the runs' reports go")
+    args = parser.parse_args()
+    run_root = Path(args.run_root)
+    runs = measure(args.checkpoint, run_root, args.dense_minutes, args.sparse_hours)
+    point = operating_point(runs)
+    save_results("gating_streams", {"checkpoint": args.checkpoint, "runs": runs, "operating_point": point})
+    for name in runs:
+        shutil.copyfile(run_root / name / "gating.png", RESULTS / f"gating_streams_{name}.png")
+    text = report_markdown(runs, point, args.checkpoint)
+    update_summary("gating_streams", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
