@@ -60,6 +60,13 @@ class FederatedConfig:
         batch_size: examples per batch.
         model: ``"dscnn"``, ``"res8"`` or ``"bcresnet"``.
         model_kwargs: constructor arguments of the model (channels ...).
+        init_from: start from trained digital weights instead of a random init: a shipped model's
+            name (``dscnn_logmel40``, see :mod:`memtorch_power.kws.pretrained`) or the path of a
+            digital ``state_dict`` (such as the ``global_model.pt`` a federated run writes).
+            None: seeded random init.
+        input_range_std_alpha: hardware-aware presets: initialise the tiles' input ranges from
+            the first training batches at this many standard deviations (None: the preset's 3;
+            10 keeps a trained model's activations unclipped, see ``nn.set_input_range_init``).
         preset: ``"digital"`` or a PCM preset (``pcm_hwa``, ``pcm_training`` ...).
         exclude: module-name patterns kept digital.
         exclude_depthwise: keep grouped (depthwise) convolutions digital (they are very slow
@@ -68,6 +75,9 @@ class FederatedConfig:
             :func:`memtorch_power.optim.optimizer_for`).
         lr: learning rate of the local optimizer.
         momentum: SGD momentum of the local optimizer.
+        server_lr: server learning rate of the aggregation (1: plain FedAvg).
+        server_momentum: server momentum of the aggregation (0: plain FedAvg; 0.9 with
+            ``server_lr`` 1 is FedAvgM as in Hsu et al., arXiv:1909.06335).
         max_clips_per_node: cap on the clips a node holds (None: all of its speakers' clips).
         max_test_clips: cap on the test clips of server-side evaluation (None: all).
         silence_share: silence items per keyword clip.
@@ -101,12 +111,16 @@ class FederatedConfig:
     batch_size: int = 32
     model: str = "dscnn"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    init_from: str | None = None
+    input_range_std_alpha: float | None = None
     preset: str = "pcm_hwa"
     exclude: list[str] = field(default_factory=list)
     exclude_depthwise: bool = True
     optimizer: str = "sgd"
     lr: float = 0.05
     momentum: float = 0.9
+    server_lr: float = 1.0
+    server_momentum: float = 0.0
     max_clips_per_node: int | None = None
     max_test_clips: int | None = None
     silence_share: float = 0.1
@@ -152,6 +166,14 @@ class FederatedConfig:
             raise ValueError(f"round_timeout_s must be > 0, got {self.round_timeout_s}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not self.server_lr > 0:
+            raise ValueError(f"server_lr must be > 0, got {self.server_lr}")
+        if not 0.0 <= self.server_momentum < 1.0:
+            raise ValueError(f"server_momentum must be in [0, 1), got {self.server_momentum}")
+        if self.input_range_std_alpha is not None and not self.input_range_std_alpha > 0:
+            raise ValueError(f"input_range_std_alpha must be > 0 or None, got {self.input_range_std_alpha}")
+        if self.input_range_std_alpha is not None and self.preset == "digital":
+            raise ValueError("input_range_std_alpha needs a hardware-aware preset such as 'pcm_hwa', not 'digital'")
 
     @property
     def resolved_data_root(self) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import torch
 from flwr.app import ArrayRecord, ConfigRecord, Context, MetricRecord, RecordDict
 from flwr.serverapp import Grid, ServerApp
 from tqdm.auto import tqdm
@@ -27,12 +28,20 @@ from memtorch_power.federated.strategy import MeteredFedAvg
 from memtorch_power.federated.training import evaluate
 from memtorch_power.federated.weights import build_node_model, load_arrays, model_arrays
 from memtorch_power.federated.wire import array_payload_bytes, from_array_record, to_array_record, wire_bytes
+from memtorch_power.io import write_atomic
+from memtorch_power.nn import digitalize
+
+#: the final global model's digital state_dict, in the report folder
+GLOBAL_MODEL_FILE = "global_model.pt"
 
 
-def run_server(grid: Grid, cfg: FederatedConfig, progress: bool = True) -> FederatedHistory:
+def run_server(grid: Grid, cfg: FederatedConfig, progress: bool = True,
+               model_path: str | Path | None = None) -> FederatedHistory:
     """Run ``cfg.rounds`` FedAvg rounds on ``grid`` and return the measured history.
 
-    Waits until ``cfg.num_nodes`` nodes are connected; every round samples all of them.
+    Waits until ``cfg.num_nodes`` nodes are connected; every round samples all of them. With
+    ``model_path`` the final global model's digital ``state_dict`` is saved there (atomically;
+    loads with ``weights_only=True``, and as ``init_from`` of another run).
     """
     link = get_link(cfg.link)
     model = build_node_model(cfg)
@@ -50,6 +59,7 @@ def run_server(grid: Grid, cfg: FederatedConfig, progress: bool = True) -> Feder
         return MetricRecord({"test-acc": accuracy, "test-loss": loss})
 
     strategy = MeteredFedAvg(
+        server_lr=cfg.server_lr, server_momentum=cfg.server_momentum,
         fraction_train=1.0, min_train_nodes=cfg.num_nodes, min_available_nodes=cfg.num_nodes,
     )
     train_config = ConfigRecord({EXPERIMENT_KEY: cfg.to_json()})
@@ -69,6 +79,10 @@ def run_server(grid: Grid, cfg: FederatedConfig, progress: bool = True) -> Feder
             if node.ok and "partition-id" in node.metrics:
                 raw[int(node.metrics["partition-id"])] = int(node.metrics.get("raw-audio-bytes", 0))
     final = result.arrays if result.arrays is not None else initial
+    if model_path is not None:
+        load_arrays(model, from_array_record(final))
+        state = digitalize(model).state_dict()
+        write_atomic(model_path, lambda path: torch.save(state, path))
     message = RecordDict({"arrays": final, "config": ConfigRecord({EXPERIMENT_KEY: cfg.to_json(), "server-round": 0})})
     return FederatedHistory(
         rounds=records, raw_audio_bytes=raw, model_bytes=wire_bytes(message),
@@ -91,10 +105,10 @@ def main(grid: Grid, context: Context) -> None:
     run_config = dict(context.run_config)
     progress = bool(run_config.pop("progress", True))
     cfg = FederatedConfig.from_run_config(run_config)
-    history = run_server(grid, cfg, progress)
-    central = run_centralised(cfg, progress) if cfg.centralised else None
     run_dir = Path(cfg.run_dir or Path("runs") / "federated_kws" / time.strftime("flower-%Y%m%d-%H%M%S"))
+    history = run_server(grid, cfg, progress, model_path=run_dir / GLOBAL_MODEL_FILE)
+    central = run_centralised(cfg, progress) if cfg.centralised else None
     write_report(run_dir, cfg, history, central)
 
 
-__all__ = ["app", "run_server"]
+__all__ = ["GLOBAL_MODEL_FILE", "app", "run_server"]

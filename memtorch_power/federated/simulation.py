@@ -24,7 +24,8 @@ from memtorch_power.federated.history import FederatedHistory
 
 SERVER_APP = "memtorch_power.federated.server_app:app"
 CLIENT_APP = "memtorch_power.federated.client_app:app"
-REPORT_FILES = {"json": "federated.json", "markdown": "federated.md", "png": "federated.png"}
+REPORT_FILES = {"json": "federated.json", "markdown": "federated.md", "png": "federated.png",
+                "model": "global_model.pt"}
 
 
 @dataclass
@@ -47,7 +48,8 @@ def run_federated(
     """Simulate ``cfg.num_nodes`` Flower SuperNodes for ``cfg.rounds`` rounds (``flwr run``).
 
     The ServerApp trains the centralised baseline if ``cfg.centralised`` and writes
-    ``federated.{json,md,png}`` into ``run_dir`` (a temporary folder, removed after, if None).
+    ``federated.{json,md,png}`` and the final global model (``global_model.pt``, a digital
+    ``state_dict``) into ``run_dir`` (a temporary folder, removed after, if None).
     Flower's output goes to ``run_dir/flower.log`` and, with ``verbose``, to the terminal as
     well. ``cpus_per_node`` CPUs per simulated node (a 2-core machine runs two nodes at a time).
 

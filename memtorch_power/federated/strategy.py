@@ -103,19 +103,47 @@ def weighted_average(arrays: list[dict[str, np.ndarray]], weights: list[float],
     return out
 
 
+#: arrays the server optimizer leaves at their plain average: statistics and counters, not weights
+SERVER_OPTIMIZER_SKIPS = ("running_mean", "running_var", "num_batches_tracked", "input_range_update_idx")
+
+
+def server_step(global_arrays: dict[str, np.ndarray], averaged: dict[str, np.ndarray],
+                velocity: dict[str, np.ndarray], lr: float = 1.0, momentum: float = 0.0) -> dict[str, np.ndarray]:
+    """FedAvgM's server update (Hsu et al., arXiv:1909.06335; torch ``SGD`` convention):
+    pseudo-gradient ``g = global - averaged``, ``v = momentum * v + g``, ``new = global - lr * v``.
+
+    ``velocity`` is updated in place. Batch-norm statistics, counters and integer arrays (see
+    :data:`SERVER_OPTIMIZER_SKIPS`) take the plain average. With ``lr = 1`` and ``momentum = 0``
+    the result is ``averaged`` itself (plain FedAvg).
+    """
+    out: dict[str, np.ndarray] = {}
+    for key, average in averaged.items():
+        old = global_arrays[key]
+        if key.endswith(SERVER_OPTIMIZER_SKIPS) or old.dtype.kind not in "f":
+            out[key] = average
+            continue
+        gradient = old.astype(np.float64) - np.asarray(average, np.float64).reshape(old.shape)
+        velocity[key] = momentum * velocity[key] + gradient if key in velocity else gradient
+        out[key] = (old - lr * velocity[key]).astype(old.dtype)
+    return out
+
+
 class MeteredFedAvg(FedAvg):
-    """FedAvg (weighted by ``num-examples``) with byte metering and reply validation.
+    """FedAvg (weighted by ``num-examples``) with byte metering and reply validation, and an
+    optional server optimizer (FedAvgM: ``server_lr``, ``server_momentum``; see :func:`server_step`).
 
     Attributes:
         traffic: one :class:`RoundTraffic` per round, in order.
         global_arrays: the global model of the current round (what replies are checked against).
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, server_lr: float = 1.0, server_momentum: float = 0.0, **kwargs: Any) -> None:
         kwargs.setdefault("fraction_evaluate", 0.0)
         super().__init__(**kwargs)
         self.traffic: list[RoundTraffic] = []
         self.global_arrays: dict[str, np.ndarray] = {}
+        self.server_lr, self.server_momentum = float(server_lr), float(server_momentum)
+        self.velocity: dict[str, np.ndarray] = {}
 
     def configure_train(self, server_round: int, arrays: ArrayRecord, config: ConfigRecord,
                         grid: Grid) -> Iterable[Message]:
@@ -152,6 +180,8 @@ class MeteredFedAvg(FedAvg):
         if not good_arrays:
             return None, None
         averaged = weighted_average(good_arrays, weights, self.global_arrays)
+        if self.server_lr != 1.0 or self.server_momentum != 0.0:
+            averaged = server_step(self.global_arrays, averaged, self.velocity, self.server_lr, self.server_momentum)
         summary = {
             WEIGHT_KEY: float(sum(weights)),
             "nodes-ok": float(len(good_arrays)),
@@ -164,4 +194,4 @@ class MeteredFedAvg(FedAvg):
         return to_array_record(averaged), MetricRecord(summary)
 
 
-__all__ = ["MeteredFedAvg", "error_summary", "NodeReport", "RoundTraffic", "WEIGHT_KEY", "validate_reply", "weighted_average"]
+__all__ = ["MeteredFedAvg", "SERVER_OPTIMIZER_SKIPS", "error_summary", "server_step", "NodeReport", "RoundTraffic", "WEIGHT_KEY", "validate_reply", "weighted_average"]

@@ -26,7 +26,8 @@ from torch import nn
 from memtorch_power.federated.config import FederatedConfig
 from memtorch_power.kws.labels import class_names
 from memtorch_power.kws.models import build_model
-from memtorch_power.nn import analog_layers, analogize, digitalize
+from memtorch_power.kws.pretrained import resolve
+from memtorch_power.nn import analog_layers, analogize, digitalize, set_input_range_init
 
 #: Tile parameters that are digital state learned during training (sent with the weights).
 PERIPHERY_PARAMETERS = ("input_range", "input_range_update_idx")
@@ -38,10 +39,16 @@ def depthwise_names(model: nn.Module) -> list[str]:
 
 
 def build_node_model(cfg: FederatedConfig) -> nn.Module:
-    """The keyword-spotting network of ``cfg``, analogized with ``cfg.preset`` (seeded init).
+    """The keyword-spotting network of ``cfg``, analogized with ``cfg.preset`` (seeded init, or
+    the digital weights of ``cfg.init_from``).
 
     Grouped convolutions stay digital when ``cfg.exclude_depthwise``; ``cfg.exclude``
-    patterns too.
+    patterns too. ``cfg.input_range_std_alpha`` re-initialises the input ranges of
+    hardware-aware tiles at that width.
+
+    Raises:
+        FileNotFoundError: ``cfg.init_from`` is neither a shipped model nor a file.
+        ValueError: its weights do not fit the network (the message names the keys).
     """
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(cfg.seed)
@@ -52,11 +59,32 @@ def build_node_model(cfg: FederatedConfig) -> nn.Module:
         )
     finally:
         torch.random.set_rng_state(generator_state)
+    if cfg.init_from:
+        load_digital_weights(network, cfg.init_from)
     device = "cpu" if cfg.accelerator == "cpu" else "cuda"
     if cfg.preset == "digital":
         return network.to(device)
     exclude = list(cfg.exclude) + (depthwise_names(network) if cfg.exclude_depthwise else [])
-    return analogize(network, cfg.preset, exclude=exclude or None).to(device)
+    model = analogize(network, cfg.preset, exclude=exclude or None)
+    if cfg.input_range_std_alpha is not None:
+        set_input_range_init(model, cfg.input_range_std_alpha)
+    return model.to(device)
+
+
+def load_digital_weights(network: nn.Module, name_or_path: str) -> nn.Module:
+    """Load a shipped model's (or a ``state_dict`` file's) weights into the digital ``network``
+    (``torch.load(weights_only=True)``: no pickled code runs).
+
+    Raises:
+        FileNotFoundError: neither a shipped model nor a file.
+        ValueError: missing or unexpected keys, or shapes that differ (named).
+    """
+    state = torch.load(resolve(name_or_path), map_location="cpu", weights_only=True)
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as err:
+        raise ValueError(f"init_from {name_or_path!r} does not fit the configured model: {err}") from err
+    return network
 
 
 def _periphery(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
@@ -134,5 +162,6 @@ __all__ = [
     "build_node_model",
     "depthwise_names",
     "load_arrays",
+    "load_digital_weights",
     "model_arrays",
 ]

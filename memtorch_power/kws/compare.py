@@ -127,7 +127,9 @@ class ComparisonConfig:
             from scratch (hardware-aware fine-tuning, as in Rasch et al., Nature Communications
             14, 5282, 2023); needs ``"digital"`` earlier in ``presets``. Their rows count only
             their own epochs and energy, not the digital pre-training's.
-        finetune_epochs: epochs of the presets in ``start_from_digital`` (None: ``epochs``).
+        finetune_epochs: epochs of the presets in ``start_from_digital`` (None: ``epochs``): one
+            number for all, or one per preset (``{pcm_hwa: 2, pcm_mixed_precision: 1}``; a preset
+            not named takes ``epochs``).
         digital_from: the digital row's weights instead of training it in this run: the name of a
             shipped model (:mod:`memtorch_power.kws.pretrained`, e.g. ``"dscnn_logmel40"``) or the
             path of a digital KeywordSpotter checkpoint or network ``state_dict``. The row is
@@ -167,7 +169,7 @@ class ComparisonConfig:
     progress: bool = True
     training: dict[str, dict[str, Any]] = field(default_factory=dict)
     start_from_digital: list[str] = field(default_factory=list)
-    finetune_epochs: int | None = None
+    finetune_epochs: int | dict[str, int] | None = None
     digital_from: str | None = None
     target_acc: float | None = None
     reuse_results: bool = False
@@ -194,8 +196,14 @@ class ComparisonConfig:
                 resolve_pretrained(self.digital_from)
             except FileNotFoundError as err:
                 raise ValueError(f"digital_from: {err}") from None
-        if self.finetune_epochs is not None and self.finetune_epochs < 1:
-            raise ValueError(f"finetune_epochs must be >= 1, got {self.finetune_epochs}")
+        per_preset = self.finetune_epochs if isinstance(self.finetune_epochs, dict) else {"": self.finetune_epochs}
+        for preset, epochs in per_preset.items():
+            if epochs is not None and int(epochs) < 1:
+                raise ValueError(f"finetune_epochs must be >= 1, got {epochs}" + (f" for {preset}" if preset else ""))
+        if isinstance(self.finetune_epochs, dict):
+            unknown = sorted(set(self.finetune_epochs) - set(self.start_from_digital))
+            if unknown:
+                raise ValueError(f"finetune_epochs names presets that do not start from digital: {unknown}")
         for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -260,7 +268,16 @@ def _budget(preset: str, config: ComparisonConfig, init_from: str | None) -> tup
         return False, config.epochs, "scratch"
     if preset == DIGITAL:
         return True, 0, "given weights"
-    return False, config.finetune_epochs or config.epochs, "digital"
+    return False, finetune_epochs_of(preset, config), "digital"
+
+
+def finetune_epochs_of(preset: str, config: ComparisonConfig) -> int:
+    """The fine-tuning epochs of ``preset`` (``config.finetune_epochs``, per preset or for all;
+    ``config.epochs`` where it is not set)."""
+    chosen = config.finetune_epochs
+    if isinstance(chosen, dict):
+        chosen = chosen.get(preset)
+    return int(chosen) if chosen else config.epochs
 
 
 def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommandsDataModule,

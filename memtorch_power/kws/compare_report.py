@@ -81,7 +81,10 @@ def comparison_markdown(rows: list[dict[str, Any]], config: Any) -> str:
     given = digital is not None and digital.get("started_from") == "given weights"
     budget = [f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"]
     finetune_epochs = getattr(config, "finetune_epochs", None)
-    if getattr(config, "start_from_digital", None) and finetune_epochs:
+    if getattr(config, "start_from_digital", None) and isinstance(finetune_epochs, dict):
+        budget = ["fine-tuning " + ", ".join(f"{preset} {epochs}" for preset, epochs in finetune_epochs.items())
+                  + " epochs"]
+    elif getattr(config, "start_from_digital", None) and finetune_epochs:
         budget = [f"fine-tuning {finetune_epochs} epoch{'s' if finetune_epochs != 1 else ''}"]
     if given:
         budget.insert(0, "digital: given weights")

@@ -48,3 +48,9 @@ def test_federated_run_survives_a_failing_node(speech_root, tiny_config, tmp_pat
     assert (tmp_path / "federated.png").stat().st_size > 0 and "| 2 |" in (tmp_path / "federated.md").read_text()
     assert "DEPRECATED" not in (tmp_path / "flower.log").read_text()  # no deprecated Flower entry point
     assert run.paths["json"] == tmp_path / "federated.json"
+    # the final global model is saved as plain tensors and starts another run (init_from)
+    import torch
+
+    state = torch.load(run.paths["model"], weights_only=True)
+    restarted = build_node_model(dataclasses.replace(cfg, preset="digital", init_from=str(run.paths["model"])))
+    assert all(torch.equal(restarted.state_dict()[k], v) for k, v in state.items())

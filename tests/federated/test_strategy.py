@@ -75,3 +75,26 @@ def test_weighted_average_and_error_summary() -> None:
     out = weighted_average([{"a": np.array([0.0, 2.0])}, {"a": np.array([4.0, 4.0])}], [1, 3], {"a": np.zeros(2)})
     np.testing.assert_allclose(out["a"], [3.0, 3.5])
     assert error_summary("a\nb\nException X occurred. Message: boom'>") == "boom"
+
+
+def test_server_momentum_step_by_hand() -> None:
+    from memtorch_power.federated.strategy import server_step
+
+    old = {"w": np.array([1.0, 2.0], np.float32), "bn.running_var": np.array([1.0], np.float32),
+           "n": np.array(4, np.int64)}
+    velocity: dict[str, np.ndarray] = {}
+    first = server_step(old, {"w": np.array([0.5, 2.5], np.float32), "bn.running_var": np.array([3.0], np.float32),
+                              "n": np.array(6, np.int64)}, velocity, lr=1.0, momentum=0.9)
+    # g = old - avg = [0.5, -0.5]; v = g; new = old - v
+    np.testing.assert_allclose(first["w"], [0.5, 2.5])
+    assert first["bn.running_var"][0] == 3.0 and int(first["n"]) == 6  # statistics and counters: plain average
+    second = server_step(first, {"w": np.array([0.0, 3.0], np.float32), "bn.running_var": np.array([3.0], np.float32),
+                                 "n": np.array(6, np.int64)}, velocity, lr=1.0, momentum=0.9)
+    # g = [0.5, -0.5]; v = 0.9 * [0.5, -0.5] + g = [0.95, -0.95]; new = [0.5 - 0.95, 2.5 + 0.95]
+    np.testing.assert_allclose(second["w"], [-0.45, 3.45], rtol=1e-6)
+    plain = server_step(old, {"w": np.array([0.5, 2.5], np.float32), "bn.running_var": np.array([3.0], np.float32),
+                              "n": np.array(6, np.int64)}, {}, lr=1.0, momentum=0.0)
+    np.testing.assert_allclose(plain["w"], [0.5, 2.5])
+    half = server_step(old, {"w": np.array([0.5, 2.5], np.float32), "bn.running_var": np.array([3.0], np.float32),
+                             "n": np.array(6, np.int64)}, {}, lr=0.5)
+    np.testing.assert_allclose(half["w"], [0.75, 2.25])

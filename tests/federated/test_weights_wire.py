@@ -85,3 +85,27 @@ def test_byte_counts_equal_serialised_sizes() -> None:
     distinct = {value.tobytes() + str(value.dtype).encode() + str(value.shape).encode(): value for value in arrays.values()}
     assert wire_bytes(content) > sum(v.nbytes for v in distinct.values())
     assert wire_bytes(content) < npy + 250 * (len(arrays) + 4) + 100
+
+
+def test_init_from_loads_trained_digital_weights_and_widens_input_ranges(tmp_path) -> None:
+    donor = build_node_model(_config("digital"))
+    _train_a_little(donor)
+    path = tmp_path / "trained.pt"
+    torch.save(donor.state_dict(), path)
+    cfg = FederatedConfig(preset="pcm_hwa", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
+                          init_from=str(path), input_range_std_alpha=10.0, seed=5)
+    analog = build_node_model(cfg)
+    arrays = model_arrays(analog)  # the weights programmed into the tiles are the donor's
+    for key, value in donor.state_dict().items():
+        np.testing.assert_allclose(arrays[key].reshape(value.shape), value.numpy(), rtol=1e-5, atol=1e-6)
+    tiles = [c.analog_module for _, layer in analog_layers(analog) for c in layer.analog_crossbars()]
+    assert all(t.rpu_config.pre_post.input_range.init_std_alpha == 10.0 for t in tiles)
+    assert all(int(t.input_range_update_idx) == 0 for t in tiles)  # re-initialised at the first batches
+    wrong = FederatedConfig(preset="digital", n_features=10, model_kwargs={"channels": 16, "blocks": 1},
+                            init_from=str(path))
+    with pytest.raises(ValueError, match="does not fit"):
+        build_node_model(wrong)
+    with pytest.raises(FileNotFoundError, match="neither a shipped model"):
+        build_node_model(FederatedConfig(preset="digital", init_from=str(tmp_path / "absent.pt")))
+    with pytest.raises(ValueError, match="input_range_std_alpha needs a hardware-aware preset"):
+        FederatedConfig(preset="digital", input_range_std_alpha=10.0)

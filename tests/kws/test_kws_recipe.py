@@ -164,6 +164,23 @@ def test_comparison_config_checks_start_from_digital(presets: list[str], start: 
         ComparisonConfig(root=".", presets=["digital", "pcm_hwa"], start_from_digital=["pcm_hwa"], finetune_epochs=0)
 
 
+def test_finetune_epochs_per_preset() -> None:
+    from memtorch_power.kws.compare import finetune_epochs_of
+
+    config = ComparisonConfig(root=".", presets=["digital", "pcm_hwa", "pcm_mixed_precision", "pcm_training"],
+                              start_from_digital=["pcm_hwa", "pcm_mixed_precision"], epochs=7,
+                              finetune_epochs={"pcm_hwa": 2, "pcm_mixed_precision": 1})
+    assert [finetune_epochs_of(p, config) for p in ("pcm_hwa", "pcm_mixed_precision", "pcm_training")] == [2, 1, 7]
+    assert finetune_epochs_of("pcm_hwa", ComparisonConfig(root=".", presets=["digital", "pcm_hwa"],
+                                                          start_from_digital=["pcm_hwa"], finetune_epochs=3)) == 3
+    with pytest.raises(ValueError, match="finetune_epochs must be >= 1, got 0 for pcm_hwa"):
+        ComparisonConfig(root=".", presets=["digital", "pcm_hwa"], start_from_digital=["pcm_hwa"],
+                         finetune_epochs={"pcm_hwa": 0})
+    with pytest.raises(ValueError, match=r"do not start from digital: \['pcm_training'\]"):
+        ComparisonConfig(root=".", presets=["digital", "pcm_hwa"], start_from_digital=["pcm_hwa"],
+                         finetune_epochs={"pcm_training": 2})
+
+
 def test_comparison_config_rejects_unknown_features(speech_commands_root: Path) -> None:
     with pytest.raises(ValueError, match="features must be 'mfcc' or 'logmel'"):
         ComparisonConfig(root=str(speech_commands_root), features="spectrogram")

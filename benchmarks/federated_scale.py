@@ -1,0 +1,145 @@
+"""Federated keyword spotting at a useful scale (issue 17 §1), into BENCHMARKS.md.
+
+Runs each ``--configs`` YAML (a ``FederatedConfig``) with ``run_federated`` into
+``runs/federated_scale/<config stem>`` (``--reuse``: read the report already there instead),
+then writes ``benchmarks/results/federated_scale.json`` and the BENCHMARKS.md section
+``federated_scale``: per run the global test accuracy per round beside centralised training on
+the same clips and epochs, 95 % Wilson intervals over the test items, the first round within
+3 points of the centralised result and the node energy spent to get there, bytes and radio
+energy, and the node failure.
+
+    .venv/bin/python benchmarks/federated_scale.py --configs \\
+        recipes/configs/federated_kws_logmel40.yaml recipes/configs/federated_kws_logmel40_pcm.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import save_results, update_summary  # noqa: E402
+
+from memtorch_power.federated import FederatedConfig, run_federated  # noqa: E402
+from memtorch_power.federated.data import load_test_data  # noqa: E402
+from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
+
+#: issue 17: federated within this many points of centralised
+TARGET_GAP_POINTS = 3.0
+#: issue 17: centralised at least this accuracy
+TARGET_CENTRALISED = 0.85
+
+
+def run_or_reuse(config: Path, run_root: Path, reuse: bool) -> dict[str, Any]:
+    """The report of ``config``'s run (run now unless ``reuse`` finds one), with wall time."""
+    run_dir = run_root / config.stem
+    report = run_dir / "federated.json"
+    wall_s = None
+    if not (reuse and report.is_file()):
+        started = time.perf_counter()
+        run_federated(FederatedConfig.from_yaml(config), run_dir=run_dir, progress=True)
+        wall_s = time.perf_counter() - started
+    payload = json.loads(report.read_text(encoding="utf-8"))
+    payload["config_file"], payload["wall_s"] = str(config), wall_s
+    return payload
+
+
+def summarise(report: dict[str, Any]) -> dict[str, Any]:
+    """Final accuracies with intervals, the round that came within the target, energy and bytes."""
+    cfg = FederatedConfig.from_dict(report["config"])
+    test_items = len(load_test_data(cfg).y)
+    rounds = report["federated"]["rounds"]
+    central = report["centralised"]
+    central_acc = central["rounds"][-1]["test_acc"] if central else None
+    cumulative, reached = 0.0, None
+    for record in rounds:
+        cumulative += record["total_j"]
+        if central_acc is not None and reached is None and \
+                record["round"] > 0 and 100 * (central_acc - record["test_acc"]) <= TARGET_GAP_POINTS:
+            reached = {"round": record["round"], "node_j": cumulative}
+    final = rounds[-1]["test_acc"]
+    failed = [{"round": r["round"], "nodes_failed": r["nodes_failed"], "failures": r["failures"]}
+              for r in rounds if r["nodes_failed"]]
+    totals = report["federated"]["totals"]
+    return {
+        "config_file": report["config_file"], "wall_s": report["wall_s"], "test_items": test_items,
+        "preset": cfg.preset, "nodes": cfg.num_nodes, "partition": cfg.partition, "rounds": cfg.rounds,
+        "local_epochs": cfg.local_epochs, "init_from": cfg.init_from,
+        "federated_acc": final, "federated_interval": wilson_interval(final, test_items),
+        "centralised_acc": central_acc,
+        "centralised_interval": wilson_interval(central_acc, test_items) if central_acc is not None else None,
+        "gap_points": 100 * (central_acc - final) if central_acc is not None else None,
+        "within_target": reached, "failures": failed,
+        "per_round": [{"round": r["round"], "federated": r["test_acc"],
+                       "centralised": central["rounds"][i]["test_acc"] if central and i < len(central["rounds"]) else None,
+                       "nodes_ok": r["nodes_ok"], "node_j": r["total_j"]} for i, r in enumerate(rounds)],
+        "federated_node_j": totals["total_j"], "federated_train_j": totals["train_j"],
+        "federated_program_j": totals["program_j"], "federated_radio_j": totals["radio_j"],
+        "federated_bytes": totals["down_bytes"] + totals["up_bytes"],
+        "raw_audio_bytes": report["comparison"]["raw_audio_bytes"],
+        "centralised_j": report["comparison"]["centralised_total_j"],
+    }
+
+
+def _pct(value: float | None, interval: Any = None) -> str:
+    if value is None:
+        return "not run"
+    text = f"{100 * value:.2f} %"
+    return text + (f" [{100 * interval[0]:.1f}, {100 * interval[1]:.1f}]" if interval else "")
+
+
+def report_markdown(summaries: list[dict[str, Any]]) -> str:
+    """The BENCHMARKS.md section."""
+    lines = ["## Federated keyword spotting at scale (`benchmarks/federated_scale.py`)", "",
+             "Bundled training speakers split over the nodes, test split evaluated by the server after every round "
+             "(95 % Wilson intervals over the test items, silence and unknown included). Centralised: the same "
+             "model trained on the pooled clips of all nodes for the same epochs (rounds x local epochs), priced "
+             "on the cloud GPU profile plus the raw-audio upload. Node energy: training + re-programming + radio.", "",
+             "| run | nodes | rounds x local epochs | federated | centralised | gap | within 3 points at | node J | "
+             "federated bytes | raw audio bytes | centralised J | wall |",
+             "|---|---:|---|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    for s in summaries:
+        reached = (f"round {s['within_target']['round']} ({s['within_target']['node_j']:.3g} J)"
+                   if s["within_target"] else "not reached")
+        gap = "-" if s["gap_points"] is None else f"{s['gap_points']:.2f}"
+        wall = "-" if s["wall_s"] is None else f"{s['wall_s'] / 60:.1f} min"
+        start = f", from `{s['init_from']}`" if s["init_from"] else ""
+        lines.append(f"| `{Path(s['config_file']).name}` ({s['preset']}, {s['partition']}{start}) | {s['nodes']} | "
+                     f"{s['rounds']} x {s['local_epochs']} | {_pct(s['federated_acc'], s['federated_interval'])} | "
+                     f"{_pct(s['centralised_acc'], s['centralised_interval'])} | {gap} | {reached} | "
+                     f"{s['federated_node_j']:.3g} | {s['federated_bytes']:.3g} | {s['raw_audio_bytes']:.3g} | "
+                     f"{s['centralised_j']:.3g} | {wall} |")
+    lines += ["", f"Targets (issue 17): centralised ≥ {100 * TARGET_CENTRALISED:.0f} %, federated within "
+                  f"{TARGET_GAP_POINTS:g} points of it.", ""]
+    for s in summaries:
+        failures = "; ".join(f"round {f['round']}: {f['nodes_failed']} node(s) failed ({', '.join(f['failures'])})"
+                             for f in s["failures"]) or "none"
+        lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures})", "",
+                  "| round | federated | centralised | nodes ok | node J |", "|---:|---:|---:|---:|---:|"]
+        for r in s["per_round"]:
+            lines.append(f"| {r['round']} | {_pct(r['federated'])} | {_pct(r['centralised'])} | {r['nodes_ok']} | "
+                         f"{r['node_j']:.3g} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="+", required=True, help="FederatedConfig YAML files")
+    parser.add_argument("--run-root", default="runs/federated_scale", help="where the runs go")
+    parser.add_argument("--reuse", action="store_true", help="read reports already in the run folders")
+    args = parser.parse_args()
+    reports = [run_or_reuse(Path(c), Path(args.run_root), args.reuse) for c in args.configs]
+    summaries = [summarise(r) for r in reports]
+    save_results("federated_scale", {"runs": summaries})
+    text = report_markdown(summaries)
+    update_summary("federated_scale", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
