@@ -48,6 +48,27 @@ def run_or_reuse(config: Path, run_root: Path, reuse: bool) -> dict[str, Any]:
     return payload
 
 
+#: FederatedConfig fields that change the federated run but not its centralised baseline
+FEDERATED_ONLY = ("server_lr", "server_momentum", "fail_node", "fail_round", "num_nodes", "partition",
+                  "centralised", "run_dir", "round_timeout_s")
+
+
+def borrow_centralised(reports: list[dict[str, Any]]) -> None:
+    """A run without a centralised baseline takes that of another run whose baseline would be the
+    same (every field equal but :data:`FEDERATED_ONLY`: same clips, model, seed and epochs)."""
+    def key(report: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in FederatedConfig.from_dict(report["config"]).to_dict().items() if k not in FEDERATED_ONLY}
+    for report in reports:
+        if report.get("centralised"):
+            continue
+        donor = next((r for r in reports if r.get("centralised") and key(r) == key(report)), None)
+        if donor is not None:
+            report["centralised"] = donor["centralised"]
+            report["centralised_from"] = donor["config_file"]
+            report["comparison"]["raw_audio_bytes"] = donor["comparison"]["raw_audio_bytes"]
+            report["comparison"]["centralised_total_j"] = donor["comparison"]["centralised_total_j"]
+
+
 def summarise(report: dict[str, Any]) -> dict[str, Any]:
     """Final accuracies with intervals, the round that came within the target, energy and bytes."""
     cfg = FederatedConfig.from_dict(report["config"])
@@ -68,7 +89,8 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "config_file": report["config_file"], "wall_s": report["wall_s"], "test_items": test_items,
         "preset": cfg.preset, "nodes": cfg.num_nodes, "partition": cfg.partition, "rounds": cfg.rounds,
-        "local_epochs": cfg.local_epochs, "init_from": cfg.init_from,
+        "local_epochs": cfg.local_epochs, "init_from": cfg.init_from, "server_momentum": cfg.server_momentum,
+        "centralised_from": report.get("centralised_from"),
         "federated_acc": final, "federated_interval": wilson_interval(final, test_items),
         "centralised_acc": central_acc,
         "centralised_interval": wilson_interval(central_acc, test_items) if central_acc is not None else None,
@@ -108,6 +130,7 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
         gap = "-" if s["gap_points"] is None else f"{s['gap_points']:.2f}"
         wall = "-" if s["wall_s"] is None else f"{s['wall_s'] / 60:.1f} min"
         start = f", from `{s['init_from']}`" if s["init_from"] else ""
+        start += f", server momentum {s['server_momentum']:g}" if s["server_momentum"] else ""
         lines.append(f"| `{Path(s['config_file']).name}` ({s['preset']}, {s['partition']}{start}) | {s['nodes']} | "
                      f"{s['rounds']} x {s['local_epochs']} | {_pct(s['federated_acc'], s['federated_interval'])} | "
                      f"{_pct(s['centralised_acc'], s['centralised_interval'])} | {gap} | {reached} | "
@@ -118,7 +141,9 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
     for s in summaries:
         failures = "; ".join(f"round {f['round']}: {f['nodes_failed']} node(s) failed ({', '.join(f['failures'])})"
                              for f in s["failures"]) or "none"
-        lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures})", "",
+        borrowed = (f"; centralised column from `{Path(s['centralised_from']).name}` (same clips, model, seed and "
+                    "epochs)" if s["centralised_from"] else "")
+        lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures}{borrowed})", "",
                   "| round | federated | centralised | nodes ok | node J |", "|---:|---:|---:|---:|---:|"]
         for r in s["per_round"]:
             lines.append(f"| {r['round']} | {_pct(r['federated'])} | {_pct(r['centralised'])} | {r['nodes_ok']} | "
@@ -134,6 +159,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="read reports already in the run folders")
     args = parser.parse_args()
     reports = [run_or_reuse(Path(c), Path(args.run_root), args.reuse) for c in args.configs]
+    borrow_centralised(reports)
     summaries = [summarise(r) for r in reports]
     save_results("federated_scale", {"runs": summaries})
     text = report_markdown(summaries)
