@@ -9,7 +9,9 @@ from the test split (clips and the test region of the noise recordings), one per
   enough to count false alarms per hour with an interval.
 
 Both streams are built and scored in 10-minute chunks (each chunk its own clips, positions and
-noise). Writes ``benchmarks/results/gating_streams.{json,png}``, keeps each run's report under
+noise). Their counts are also added up into one report, ``<run-root>/combined/gating.json``
+(the dense stream's keywords and both streams' hours: the report ``benchmarks/system_report.py``
+reads). Writes ``benchmarks/results/gating_streams.{json,png}``, keeps each run's report under
 ``--run-root`` (``<scenario>/gating.json``, the file ``benchmarks/system_report.py`` reads) and
 rewrites the BENCHMARKS.md section ``gating_streams``.
 
@@ -21,16 +23,20 @@ rewrites the BENCHMARKS.md section ``gating_streams``.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, save_results, update_summary  # noqa: E402
 
-from memtorch_power.gating import GatingConfig, load_spotter, run_gating  # noqa: E402
+from memtorch_power.gating import GatingConfig, load_spotter, run_gating, sweep_rows, write_gating_report  # noqa: E402
+from memtorch_power.gating.detector import DetectionStats, combine_stats  # noqa: E402
+from memtorch_power.gating.energy import pipeline_costs  # noqa: E402
 
 THRESHOLDS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]
 #: issue 17's operating-point target
@@ -59,6 +65,24 @@ def measure(checkpoint: str, run_root: Path, dense_minutes: float, sparse_hours:
     return runs
 
 
+def combine_runs(runs: dict[str, Any], checkpoint: str, out_dir: Path) -> Path:
+    """Add up the streams' counts threshold by threshold, price them as one stream and write the
+    report into ``out_dir``; returns its ``gating.json``."""
+    names = [f.name for f in fields(DetectionStats)]
+    parts = [[DetectionStats(**{k: row[k] for k in names}) for row in run["sweep"]] for run in runs.values()]
+    combined = combine_stats(parts)
+    spotter = load_spotter(checkpoint)
+    config = next(iter(runs.values()))["meta"]["config"]
+    costs = pipeline_costs(spotter.network, spotter.input_shape, config["link"], config["analog_profile"],
+                           config["edge_digital_profile"], config["server_digital_profile"],
+                           adc_j_per_sample=config["adc_j_per_sample"], gated_digitizes_all=config["gated_digitizes_all"])
+    metas = [run["meta"] for run in runs.values()]
+    meta = dict(metas[0], duration_s=combined[0].duration_s, windows=combined[0].windows,
+                keywords=sum(m["keywords"] for m in metas), distractors=sum(m["distractors"] for m in metas),
+                chunks=sum(m["chunks"] for m in metas), combined_from=[run["report"] for run in runs.values()])
+    return write_gating_report(out_dir, sweep_rows(combined, costs), meta)["json"]
+
+
 def operating_point(runs: dict[str, Any]) -> dict[str, Any]:
     """The highest-hit-rate threshold whose false alarms per hour on the long (sparse) stream are at
     most the target, with its hit rate on the dense stream (most keywords); the highest threshold if
@@ -75,7 +99,7 @@ def operating_point(runs: dict[str, Any]) -> dict[str, Any]:
             "savings_sparse": sparse[threshold]["savings"], "savings_dense": dense[threshold]["savings"]}
 
 
-def report_markdown(runs: dict[str, Any], point: dict[str, Any], checkpoint: str) -> str:
+def report_markdown(runs: dict[str, Any], point: dict[str, Any], checkpoint: str, combined: Path) -> str:
     """The BENCHMARKS.md section."""
     lines = ["## Wake-word gating on long streams (`benchmarks/gating_streams.py`)", "",
              f"Detector `{runs['dense']['meta']['preset']}` (checkpoint `{checkpoint}`), streams from the test split's "
@@ -107,6 +131,8 @@ def report_markdown(runs: dict[str, Any], point: dict[str, Any], checkpoint: str
               f"{point['false_alarms_per_hour_interval'][1]:.2f}] on the sparse stream; savings "
               f"{point['savings_sparse']:.1f}x (sparse) and {point['savings_dense']:.1f}x (dense). "
               f"Target {'met' if met else 'not met'}.", "",
+              "Both streams added up into one report (what `benchmarks/system_report.py` reads): "
+              f"`{combined}`.", "",
               "![gating: sparse stream](benchmarks/results/gating_streams_sparse.png)"]
     return "\n".join(lines)
 
@@ -117,14 +143,21 @@ def main() -> None:
     parser.add_argument("--dense-minutes", type=float, default=20.0, help="length of the dense stream (min)")
     parser.add_argument("--sparse-hours", type=float, default=3.0, help="length of the sparse stream (h)")
     parser.add_argument("--run-root", default="runs/gating_streams", help="where the runs' reports go")
+    parser.add_argument("--reuse", action="store_true",
+                        help="read benchmarks/results/gating_streams.json instead of scoring the streams again")
     args = parser.parse_args()
     run_root = Path(args.run_root)
-    runs = measure(args.checkpoint, run_root, args.dense_minutes, args.sparse_hours)
+    if args.reuse:
+        runs = json.loads((RESULTS / "gating_streams.json").read_text(encoding="utf-8"))["runs"]
+    else:
+        runs = measure(args.checkpoint, run_root, args.dense_minutes, args.sparse_hours)
     point = operating_point(runs)
-    save_results("gating_streams", {"checkpoint": args.checkpoint, "runs": runs, "operating_point": point})
+    combined = combine_runs(runs, args.checkpoint, run_root / "combined")
+    save_results("gating_streams", {"checkpoint": args.checkpoint, "runs": runs, "operating_point": point,
+                                    "combined_report": str(combined)})
     for name in runs:
         shutil.copyfile(run_root / name / "gating.png", RESULTS / f"gating_streams_{name}.png")
-    text = report_markdown(runs, point, args.checkpoint)
+    text = report_markdown(runs, point, args.checkpoint, combined)
     update_summary("gating_streams", text)
     print(text)
 
