@@ -57,7 +57,10 @@ def borrow_centralised(reports: list[dict[str, Any]]) -> None:
     """A run without a centralised baseline takes that of another run whose baseline would be the
     same (every field equal but :data:`FEDERATED_ONLY`: same clips, model, seed and epochs)."""
     def key(report: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in FederatedConfig.from_dict(report["config"]).to_dict().items() if k not in FEDERATED_ONLY}
+        cfg = FederatedConfig.from_dict(report["config"])
+        values = {k: v for k, v in cfg.to_dict().items() if k not in FEDERATED_ONLY}
+        values["data_root"] = str(Path(cfg.resolved_data_root).resolve())  # a CLI run records the path it resolved
+        return values
     for report in reports:
         if report.get("centralised"):
             continue
@@ -131,11 +134,12 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
         wall = "-" if s["wall_s"] is None else f"{s['wall_s'] / 60:.1f} min"
         start = f", from `{s['init_from']}`" if s["init_from"] else ""
         start += f", server momentum {s['server_momentum']:g}" if s["server_momentum"] else ""
+        central_j = "-" if s["centralised_j"] is None else f"{s['centralised_j']:.3g}"
         lines.append(f"| `{Path(s['config_file']).name}` ({s['preset']}, {s['partition']}{start}) | {s['nodes']} | "
                      f"{s['rounds']} x {s['local_epochs']} | {_pct(s['federated_acc'], s['federated_interval'])} | "
                      f"{_pct(s['centralised_acc'], s['centralised_interval'])} | {gap} | {reached} | "
                      f"{s['federated_node_j']:.3g} | {s['federated_bytes']:.3g} | {s['raw_audio_bytes']:.3g} | "
-                     f"{s['centralised_j']:.3g} | {wall} |")
+                     f"{central_j} | {wall} |")
     lines += ["", f"Targets (issue 17): centralised ≥ {100 * TARGET_CENTRALISED:.0f} %, federated within "
                   f"{TARGET_GAP_POINTS:g} points of it.", ""]
     for s in summaries:
