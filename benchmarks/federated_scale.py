@@ -118,15 +118,16 @@ def _pct(value: float | None, interval: Any = None) -> str:
 
 
 def report_markdown(summaries: list[dict[str, Any]]) -> str:
-    """The BENCHMARKS.md section."""
+    """The BENCHMARKS.md section (a wall-time column when a run was timed here, not reused)."""
+    timed = any(s["wall_s"] is not None for s in summaries)
     lines = ["## Federated keyword spotting at scale (`benchmarks/federated_scale.py`)", "",
              "Bundled training speakers split over the nodes, test split evaluated by the server after every round "
              "(95 % Wilson intervals over the test items, silence and unknown included). Centralised: the same "
              "model trained on the pooled clips of all nodes for the same epochs (rounds x local epochs), priced "
              "on the cloud GPU profile plus the raw-audio upload. Node energy: training + re-programming + radio.", "",
              "| run | nodes | rounds x local epochs | federated | centralised | gap | within 3 points at | node J | "
-             "federated bytes | raw audio bytes | centralised J | wall |",
-             "|---|---:|---|---|---|---:|---|---:|---:|---:|---:|---:|"]
+             "federated bytes | raw audio bytes | centralised J |" + (" wall |" if timed else ""),
+             "|---|---:|---|---|---|---:|---|---:|---:|---:|---:|" + ("---:|" if timed else "")]
     for s in summaries:
         reached = (f"round {s['within_target']['round']} ({s['within_target']['node_j']:.3g} J)"
                    if s["within_target"] else "not reached")
@@ -139,7 +140,7 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
                      f"{s['rounds']} x {s['local_epochs']} | {_pct(s['federated_acc'], s['federated_interval'])} | "
                      f"{_pct(s['centralised_acc'], s['centralised_interval'])} | {gap} | {reached} | "
                      f"{s['federated_node_j']:.3g} | {s['federated_bytes']:.3g} | {s['raw_audio_bytes']:.3g} | "
-                     f"{central_j} | {wall} |")
+                     f"{central_j} |" + (f" {wall} |" if timed else ""))
     lines += ["", f"Targets (issue 17): centralised ≥ {100 * TARGET_CENTRALISED:.0f} %, federated within "
                   f"{TARGET_GAP_POINTS:g} points of it.", ""]
     for s in summaries:
