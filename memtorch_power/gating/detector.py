@@ -71,14 +71,22 @@ class Detection:
     windows: int
 
 
-def detect(scores: WindowScores, threshold: float, refractory_s: float = 1.0) -> list[Detection]:
-    """Flag windows with ``score > threshold`` and merge them (see the module docstring)."""
+def detect(scores: WindowScores, threshold: float, refractory_s: float = 1.0, min_windows: int = 1) -> list[Detection]:
+    """Flag windows with ``score > threshold`` and merge them (see the module docstring); a merged
+    detection of fewer than ``min_windows`` flagged windows is dropped (a keyword usually lights up
+    several overlapping windows, a spurious score often one).
+
+    Raises:
+        ValueError: ``min_windows < 1``.
+    """
+    if min_windows < 1:
+        raise ValueError(f"min_windows must be >= 1, got {min_windows}")
     flagged = np.flatnonzero(scores.scores > threshold)
     detections: list[Detection] = []
     current: list[int] = []
 
     def close() -> None:
-        if current:
+        if len(current) >= min_windows:
             detections.append(Detection(
                 float(scores.starts_s[current[0]]), float(scores.starts_s[current[-1]] + scores.window_s),
                 float(scores.scores[current].max()), len(current)))
@@ -196,13 +204,17 @@ def combine_stats(parts: Sequence[Sequence[DetectionStats]]) -> list[DetectionSt
 
 def evaluate_detections(detections: Sequence[Detection], events: Sequence[PlacedClip], duration_s: float,
                         scores: WindowScores, threshold: float) -> DetectionStats:
-    """Count hits, misses and false alarms of ``detections`` against the placed ``events``."""
+    """Count hits, misses and false alarms of ``detections`` against the placed ``events``; the
+    audio transmitted is that of the flagged windows inside a detection (all flagged windows unless
+    :func:`detect` dropped short detections)."""
     keywords = [e for e in events if e.is_keyword]
     hits = sum(any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for d in detections) for e in keywords)
     false_alarms = sum(
         not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in keywords) for d in detections
     )
-    flagged = np.flatnonzero(scores.scores > threshold)
+    flagged = [i for i in np.flatnonzero(scores.scores > threshold)
+               if any(d.start_s <= scores.starts_s[i] and scores.starts_s[i] + scores.window_s <= d.end_s
+                      for d in detections)]
     transmitted = _union_length([(float(scores.starts_s[i]), float(scores.starts_s[i] + scores.window_s))
                                  for i in flagged])
     return DetectionStats(threshold, len(keywords), hits, len(keywords) - hits, false_alarms, len(detections),
@@ -210,10 +222,11 @@ def evaluate_detections(detections: Sequence[Detection], events: Sequence[Placed
 
 
 def sweep(scores: WindowScores, events: Sequence[PlacedClip], duration_s: float,
-          thresholds: Sequence[float], refractory_s: float = 1.0) -> list[DetectionStats]:
+          thresholds: Sequence[float], refractory_s: float = 1.0, min_windows: int = 1) -> list[DetectionStats]:
     """:func:`detect` and :func:`evaluate_detections` at every threshold."""
     return [
-        evaluate_detections(detect(scores, t, refractory_s), events, duration_s, scores, t) for t in thresholds
+        evaluate_detections(detect(scores, t, refractory_s, min_windows), events, duration_s, scores, t)
+        for t in thresholds
     ]
 
 

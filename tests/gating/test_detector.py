@@ -140,3 +140,18 @@ def test_chunk_lengths_cover_the_duration() -> None:
         GatingConfig(chunk_s=-1)
     with pytest.raises(ValueError, match="distractor_share"):
         GatingConfig(distractor_share=1.5)
+
+
+def test_min_windows_drops_single_window_spikes_and_their_audio() -> None:
+    events = [PlacedClip(2.0, 3.0, "yes", True)]
+    values = [0.0] * 30
+    values[3:6] = [0.95, 0.95, 0.95]  # the keyword lights up three windows
+    values[20] = 0.99  # a lone spike at 10 s
+    scores = _scores(values)
+    loose = sweep(scores, events, 15.0, [0.9])[0]
+    strict = sweep(scores, events, 15.0, [0.9], min_windows=2)[0]
+    assert (loose.hits, loose.false_alarms, loose.flagged_windows) == (1, 1, 4)
+    assert (strict.hits, strict.false_alarms, strict.flagged_windows) == (1, 0, 3)
+    assert strict.transmitted_s == pytest.approx(2.0) and loose.transmitted_s == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="min_windows"):
+        detect(scores, 0.9, min_windows=0)
