@@ -61,8 +61,9 @@ class FederatedConfig:
         model: ``"dscnn"``, ``"res8"`` or ``"bcresnet"``.
         model_kwargs: constructor arguments of the model (channels ...).
         init_from: start from trained digital weights instead of a random init: a shipped model's
-            name (``dscnn_logmel40``, see :mod:`memtorch_power.kws.pretrained`) or the path of a
-            digital ``state_dict`` (such as the ``global_model.pt`` a federated run writes).
+            name (``dscnn_logmel40``, see :mod:`memtorch_power.kws.pretrained`), a digital
+            KeywordSpotter checkpoint or a digital ``state_dict`` (such as the ``global_model.pt`` a
+            federated run writes).
             None: seeded random init.
         input_range_std_alpha: hardware-aware presets: initialise the tiles' input ranges from
             the first training batches at this many standard deviations (None: the preset's 3;

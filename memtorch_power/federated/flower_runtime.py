@@ -165,8 +165,8 @@ clientapp = "{clientapp}"
 
 
 def flwr_run(app: str | os.PathLike[str], superlink: SimulationSuperLink, num_supernodes: int,
-             cpus_per_node: int = 1, echo: TextIO | None = None, log_path: str | os.PathLike[str] | None = None,
-             timeout_s: float | None = None) -> int:
+             cpus_per_node: int = 1, echo: TextIO | None = None,
+             log_path: str | os.PathLike[str] | None = None) -> int:
     """``flwr run <app> <connection> --stream`` on ``num_supernodes`` simulated SuperNodes,
     ``cpus_per_node`` CPUs each (Ray runs as many nodes at once as the CPUs allow).
 
@@ -179,16 +179,12 @@ def flwr_run(app: str | os.PathLike[str], superlink: SimulationSuperLink, num_su
     try:
         process = subprocess.Popen(command, env=superlink.environment(), stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, errors="replace")
-        started = time.monotonic()
         assert process.stdout is not None
         for line in process.stdout:
             for sink in (log, echo):
                 if sink is not None:
                     sink.write(line)
                     sink.flush()
-            if timeout_s is not None and time.monotonic() - started > timeout_s:
-                process.kill()
-                break
         return process.wait()
     finally:
         if log is not None:

@@ -127,17 +127,21 @@ def plot(history: FederatedHistory, central: CentralisedHistory | None, title: s
     return fig
 
 
+#: the report files :func:`write_report` writes, by kind
+REPORT_FILES = {"json": "federated.json", "markdown": "federated.md", "png": "federated.png"}
+
+
 def write_report(run_dir: str | os.PathLike[str], cfg: FederatedConfig, history: FederatedHistory,
                  central: CentralisedHistory | None) -> dict[str, Path]:
     """Write ``federated.json``, ``federated.md`` and ``federated.png`` into ``run_dir``."""
     run_dir = Path(run_dir)
     paths = {
-        "json": write_json(run_dir / "federated.json", report_dict(cfg, history, central)),
-        "markdown": write_text(run_dir / "federated.md", markdown(cfg, history, central)),
+        "json": write_json(run_dir / REPORT_FILES["json"], report_dict(cfg, history, central)),
+        "markdown": write_text(run_dir / REPORT_FILES["markdown"], markdown(cfg, history, central)),
     }
     figure = plot(history, central, f"{cfg.num_nodes} nodes, preset {cfg.preset}")
-    paths["png"] = save_figure(figure, run_dir / "federated.png")
+    paths["png"] = save_figure(figure, run_dir / REPORT_FILES["png"])
     return paths
 
 
-__all__ = ["markdown", "plot", "report_dict", "write_report"]
+__all__ = ["REPORT_FILES", "markdown", "plot", "report_dict", "write_report"]

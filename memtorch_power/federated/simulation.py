@@ -21,11 +21,13 @@ from memtorch_power.federated.centralised import CentralisedHistory
 from memtorch_power.federated.config import FederatedConfig
 from memtorch_power.federated.flower_runtime import flwr_run, simulation_superlink, write_flower_app
 from memtorch_power.federated.history import FederatedHistory
+from memtorch_power.federated.report import REPORT_FILES
+from memtorch_power.federated.server_app import GLOBAL_MODEL_FILE
 
 SERVER_APP = "memtorch_power.federated.server_app:app"
 CLIENT_APP = "memtorch_power.federated.client_app:app"
-REPORT_FILES = {"json": "federated.json", "markdown": "federated.md", "png": "federated.png",
-                "model": "global_model.pt"}
+#: what a run leaves in its report folder, by kind
+RUN_FILES = dict(REPORT_FILES, model=GLOBAL_MODEL_FILE)
 
 
 @dataclass
@@ -60,7 +62,7 @@ def run_federated(
     try:
         report_dir = Path(run_dir) if run_dir is not None else workdir / "report"
         report_dir.mkdir(parents=True, exist_ok=True)
-        report_json = report_dir / REPORT_FILES["json"]
+        report_json = report_dir / RUN_FILES["json"]
         report_json.unlink(missing_ok=True)  # never read back an older run's report
         run_config = dict(cfg.to_run_config(), **{"run-dir": str(report_dir.resolve()), "progress": progress})
         app = write_flower_app(workdir / "app", SERVER_APP, CLIENT_APP, run_config)
@@ -75,7 +77,7 @@ def run_federated(
         report = json.loads(report_json.read_text(encoding="utf-8"))
         history = FederatedHistory.from_dict(report["federated"])
         central = CentralisedHistory.from_dict(report["centralised"]) if report.get("centralised") else None
-        paths = {key: report_dir / name for key, name in REPORT_FILES.items()} if run_dir is not None else {}
+        paths = {key: report_dir / name for key, name in RUN_FILES.items()} if run_dir is not None else {}
         return FederatedRun(history, central, paths)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -26,7 +26,7 @@ from torch import nn
 from memtorch_power.federated.config import FederatedConfig
 from memtorch_power.kws.labels import class_names
 from memtorch_power.kws.models import build_model
-from memtorch_power.kws.pretrained import resolve
+from memtorch_power.kws.pretrained import digital_state_dict
 from memtorch_power.nn import analog_layers, analogize, digitalize, set_input_range_init
 
 #: Tile parameters that are digital state learned during training (sent with the weights).
@@ -72,14 +72,14 @@ def build_node_model(cfg: FederatedConfig) -> nn.Module:
 
 
 def load_digital_weights(network: nn.Module, name_or_path: str) -> nn.Module:
-    """Load a shipped model's (or a ``state_dict`` file's) weights into the digital ``network``
-    (``torch.load(weights_only=True)``: no pickled code runs).
+    """Load a shipped model's (a digital KeywordSpotter checkpoint's, a ``state_dict`` file's)
+    weights into the digital ``network`` (:func:`memtorch_power.kws.pretrained.digital_state_dict`).
 
     Raises:
         FileNotFoundError: neither a shipped model nor a file.
-        ValueError: missing or unexpected keys, or shapes that differ (named).
+        ValueError: an analog model's file, missing or unexpected keys, or shapes that differ (named).
     """
-    state = torch.load(resolve(name_or_path), map_location="cpu", weights_only=True)
+    state = digital_state_dict(name_or_path)
     try:
         network.load_state_dict(state)
     except RuntimeError as err:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
@@ -193,13 +193,9 @@ def combine_stats(parts: Sequence[Sequence[DetectionStats]]) -> list[DetectionSt
         if [s.threshold for s in part] != thresholds:
             raise ValueError(f"combine_stats: sweeps over different thresholds {thresholds} and "
                              f"{[s.threshold for s in part]}")
-    combined = []
-    for column in zip(*parts):
-        combined.append(DetectionStats(
-            column[0].threshold, *(sum(getattr(s, name) for s in column) for name in (
-                "keywords", "hits", "misses", "false_alarms", "detections", "duration_s", "windows",
-                "flagged_windows", "transmitted_s"))))
-    return combined
+    counts = [f.name for f in fields(DetectionStats) if f.name != "threshold"]
+    return [DetectionStats(column[0].threshold, **{name: sum(getattr(s, name) for s in column) for name in counts})
+            for column in zip(*parts)]
 
 
 def evaluate_detections(detections: Sequence[Detection], events: Sequence[PlacedClip], duration_s: float,

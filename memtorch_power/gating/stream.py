@@ -153,8 +153,9 @@ def build_stream_from_folder(
     kw = [c for c in clips if c.split("/", 1)[0] in keyword_set]
     other = [c for c in clips if c.split("/", 1)[0] not in keyword_set]
     budget = len(kw) + len(other) if max_clips is None else max_clips
-    n_other = min(len(other), max(int(distractor_share > 0), int(round(budget * distractor_share))))
-    n_kw = min(len(kw), max(int(distractor_share < 1), budget - int(round(budget * distractor_share))))
+    wanted_other = int(round(budget * distractor_share))  # at least one clip of each kind the share asks for
+    n_other = min(len(other), max(int(distractor_share > 0), wanted_other))
+    n_kw = min(len(kw), max(int(distractor_share < 1), budget - wanted_other))
     picked = [kw[i] for i in rng.permutation(len(kw))[:n_kw]] + [other[i] for i in rng.permutation(len(other))[:n_other]]
     if not picked:
         raise ValueError(f"no clips in the {split} split of {root}")

@@ -10,6 +10,7 @@ import torchmetrics
 from torch import Tensor, nn
 
 from memtorch_power.kws.models import build_model
+from memtorch_power.kws.pretrained import digital_state_dict
 from memtorch_power.nn import analog_layers, analogize, set_input_range_init
 from memtorch_power.optim import optimizer_for
 from memtorch_power.presets import get_preset
@@ -109,7 +110,7 @@ class KeywordSpotter(L.LightningModule):
             get_preset(preset)  # unknown names fail here, before any work
         network = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
         if init_from:
-            network.load_state_dict(_digital_state_dict(init_from))
+            network.load_state_dict(digital_state_dict(init_from))
         self.network = network if preset == DIGITAL else analogize(
             network, preset, exclude=exclude, skip_grouped=skip_grouped
         )
@@ -121,7 +122,7 @@ class KeywordSpotter(L.LightningModule):
         self.__dict__["_teacher"] = None
         if distill_from:
             teacher = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
-            teacher.load_state_dict(_digital_state_dict(distill_from))
+            teacher.load_state_dict(digital_state_dict(distill_from))
             self.__dict__["_teacher"] = teacher.eval().requires_grad_(False)
         self.loss = nn.CrossEntropyLoss()
         self.train_loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
@@ -204,23 +205,3 @@ class KeywordSpotter(L.LightningModule):
         total = self.trainer.estimated_stepping_batches
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, int(total)))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
-
-
-def _digital_state_dict(path: str) -> dict[str, Tensor]:
-    """The digital network's weights from a KeywordSpotter checkpoint or a plain state_dict."""
-    from memtorch_power.kws.pretrained import resolve, shipped_models
-
-    if path in shipped_models():  # the name of a shipped digital model
-        path = str(resolve(path))
-    try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"init_from: no checkpoint at {path!r} (and no shipped model of that name: "
-                                f"{', '.join(shipped_models())})") from None
-    state = loaded.get("state_dict", loaded) if isinstance(loaded, dict) else loaded
-    prefix = "network."
-    if any(key.startswith(prefix) for key in state):
-        state = {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
-    if any("crossbars" in key for key in state):
-        raise ValueError(f"init_from: {path!r} holds an analog model; start from a digital one")
-    return state

@@ -50,6 +50,30 @@ def resolve(name_or_path: str) -> Path:
                             "nor a file")
 
 
+def digital_state_dict(path: str) -> dict[str, torch.Tensor]:
+    """A digital network's weights from a shipped model's name, a KeywordSpotter checkpoint or a
+    plain ``state_dict`` file (``torch.load(weights_only=True)``: no pickled code runs).
+
+    Raises:
+        FileNotFoundError: neither a shipped model nor a file.
+        ValueError: the file holds an analog model.
+    """
+    if path in shipped_models():  # the name of a shipped digital model
+        path = str(resolve(path))
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"init_from: no checkpoint at {path!r}: neither a shipped model "
+                                f"({', '.join(shipped_models()) or 'none'}) nor a file") from None
+    state = loaded.get("state_dict", loaded) if isinstance(loaded, dict) else loaded
+    prefix = "network."
+    if any(key.startswith(prefix) for key in state):
+        state = {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
+    if any("crossbars" in key for key in state):
+        raise ValueError(f"init_from: {path!r} holds an analog model; start from a digital one")
+    return state
+
+
 def metadata(name_or_path: str) -> dict[str, Any] | None:
     """The ``.json`` beside a shipped model's (or any exported model's) weights; None if absent."""
     sidecar = resolve(name_or_path).with_suffix(".json")
