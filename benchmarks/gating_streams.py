@@ -78,7 +78,7 @@ def combine_runs(runs: dict[str, Any], checkpoint: str, out_dir: Path) -> Path:
     """Add up the default streams' counts (one window per detection) threshold by threshold, price them as one stream and write the
     report into ``out_dir``; returns its ``gating.json``."""
     names = [f.name for f in fields(DetectionStats)]
-    parts = [[DetectionStats(**{k: row[k] for k in names}) for row in run["sweep"]] for run in runs.values()]
+    parts = [[DetectionStats(**{k: row[k] for k in names if k in row}) for row in run["sweep"]] for run in runs.values()]
     combined = combine_stats(parts)
     spotter = load_spotter(checkpoint)
     config = next(iter(runs.values()))["meta"]["config"]
@@ -123,15 +123,20 @@ def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoi
                   f"{meta['distractors']} other words placed ({meta['config']['events_per_minute']:g} clips/min, "
                   f"{100 * meta['config']['distractor_share']:.0f} % other words), {meta['chunks']} chunks, "
                   f"{run['wall_s'] / 60:.1f} min to score.", "",
-                  "| threshold | hit rate [95 %] | false alarms/h [95 %] | audio sent | savings |",
-                  "|---:|---|---|---:|---:|"]
+                  "| threshold | hit rate [95 %] | false alarms/h [95 %] | other words set off [95 %] "
+                  "| false alarms on noise | audio sent | savings |",
+                  "|---:|---|---|---|---:|---:|---:|"]
         for r in run["sweep"]:
             hit = "n/a" if not r["keywords"] else (f"{100 * r['hit_rate']:.1f} % ({r['hits']}/{r['keywords']}) "
                                                    f"[{100 * r['hit_rate_interval'][0]:.1f}, "
                                                    f"{100 * r['hit_rate_interval'][1]:.1f}]")
             low, high = r["false_alarms_per_hour_interval"]
+            accepts = "n/a" if not r.get("distractors") else (
+                f"{100 * r['false_accept_rate']:.1f} % ({r['distractors_triggered']}/{r['distractors']}) "
+                f"[{100 * r['false_accept_rate_interval'][0]:.1f}, {100 * r['false_accept_rate_interval'][1]:.1f}]")
             lines.append(f"| {r['threshold']:.2f} | {hit} | {r['false_alarms_per_hour']:.2f} ({r['false_alarms']}) "
-                         f"[{low:.2f}, {high:.2f}] | {100 * r['transmitted_fraction']:.2f} % | {r['savings']:.1f}x |")
+                         f"[{low:.2f}, {high:.2f}] | {accepts} | {r.get('false_alarms_on_noise', 'n/a')} | "
+                         f"{100 * r['transmitted_fraction']:.2f} % | {r['savings']:.1f}x |")
         lines.append("")
     for point in points:
         met = point["false_alarms_per_hour_target_met"] and point["hit_rate_target_met"]

@@ -36,6 +36,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of data order and initialisation (a second seed: its own --section and --output-dir)")
     parser.add_argument("--drift-repeats", type=int, default=3)
+    parser.add_argument("--recalibration-batches", type=int, default=0,
+                        help="re-estimate the batch norms on this many unlabelled batches after drift (0: off)")
     parser.add_argument("--start-from-digital", nargs="*", default=[], metavar="PRESET",
                         help="presets fine-tuned from the digital run's best weights")
     parser.add_argument("--finetune-epochs", type=int, default=None)
@@ -58,7 +60,8 @@ def main() -> None:
     config = ComparisonConfig(
         root=args.root, presets=args.presets, model=args.model, epochs=args.epochs,
         features=args.features, n_features=args.n_features, freq_masks=args.freq_masks,
-        drift_repeats=args.drift_repeats, output_dir=args.output_dir, progress=False,
+        drift_repeats=args.drift_repeats,
+        recalibration_batches=getattr(args, "recalibration_batches", 0), output_dir=args.output_dir, progress=False,
         start_from_digital=args.start_from_digital, finetune_epochs=args.finetune_epochs,
         target_acc=args.target_acc, training=args.training, seed=getattr(args, "seed", 0), reuse_results=getattr(args, "reuse_results", False),
     )
@@ -79,7 +82,9 @@ def main() -> None:
         f"{'MFCC' if args.features == 'mfcc' else 'log-mel bands'} x 98 frames"
         f"{f', {args.freq_masks} SpecAugment frequency masks' if args.freq_masks else ''}"
         f"{f'; {tuned} fine-tuned from the digital run for {args.finetune_epochs or args.epochs} epochs' if tuned else ''}"
-        f"; results in `benchmarks/results/{args.section}.json`.\n\n"
+        + (f"; drift columns with the batch norms re-estimated on {args.recalibration_batches} unlabelled batches"
+           if getattr(args, "recalibration_batches", 0) else "")
+        + f", seed {getattr(args, 'seed', 0)}; results in `benchmarks/results/{args.section}.json`.\n\n"
         + (f"{args.note}\n\n" if args.note else "")
         + comparison_markdown(rows, config).split("\n", 2)[2]
         + f"\n\n![validation accuracy against training energy](benchmarks/results/{plot.name})"

@@ -5,7 +5,10 @@
 * :func:`detect`: windows whose score exceeds the threshold are *flagged*; flagged windows
   starting within ``refractory_s`` of the previous flagged one merge into one detection.
 * :func:`evaluate_detections`: a *hit* is a placed keyword overlapped by a detection; a
-  *false alarm* is a detection that overlaps no placed keyword (distractor words and noise).
+  *false alarm* is a detection that overlaps no placed keyword. False alarms are split by what set
+  them off: another spoken word (a placed distractor) or noise alone; the share of distractor
+  words that set off a false alarm is the detector's false-accept rate per spoken word, which,
+  unlike false alarms per hour, does not depend on how much speech a stream holds.
 """
 
 from __future__ import annotations
@@ -124,7 +127,9 @@ class DetectionStats:
         threshold; keywords: placed keywords; hits, misses; false_alarms: detections on no
         keyword; detections; duration_s: stream length (s); windows: windows scored;
         flagged_windows: windows over the threshold; transmitted_s: seconds of audio covered
-        by flagged windows (what the gated pipeline digitises and sends).
+        by flagged windows (what the gated pipeline digitises and sends); distractors: other
+        (non-keyword) words placed; distractors_triggered: of those, the ones a false alarm
+        overlaps; false_alarms_on_noise: false alarms that overlap no placed word at all.
     """
 
     threshold: float
@@ -137,6 +142,9 @@ class DetectionStats:
     windows: int
     flagged_windows: int
     transmitted_s: float
+    distractors: int = 0
+    distractors_triggered: int = 0
+    false_alarms_on_noise: int = 0
 
     @property
     def hit_rate(self) -> float:
@@ -158,10 +166,24 @@ class DetectionStats:
         low, high = poisson_interval(self.false_alarms)
         return (low / hours, high / hours)
 
+    @property
+    def false_accept_rate(self) -> float:
+        """Share of the placed other words that set off a false alarm (nan without any)."""
+        return self.distractors_triggered / self.distractors if self.distractors else float("nan")
+
+    @property
+    def false_accept_rate_interval(self) -> tuple[float, float]:
+        """95 % Wilson interval of :attr:`false_accept_rate` over the placed other words."""
+        if not self.distractors:
+            return (float("nan"), float("nan"))
+        return wilson_interval(self.false_accept_rate, self.distractors)
+
     def as_dict(self) -> dict:
         return dict(asdict(self), hit_rate=self.hit_rate, false_alarms_per_hour=self.false_alarms_per_hour,
                     hit_rate_interval=list(self.hit_rate_interval),
-                    false_alarms_per_hour_interval=list(self.false_alarms_per_hour_interval))
+                    false_alarms_per_hour_interval=list(self.false_alarms_per_hour_interval),
+                    false_accept_rate=self.false_accept_rate,
+                    false_accept_rate_interval=list(self.false_accept_rate_interval))
 
 
 def poisson_interval(count: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -204,17 +226,19 @@ def evaluate_detections(detections: Sequence[Detection], events: Sequence[Placed
     audio transmitted is that of the flagged windows inside a detection (all flagged windows unless
     :func:`detect` dropped short detections)."""
     keywords = [e for e in events if e.is_keyword]
+    others = [e for e in events if not e.is_keyword]
     hits = sum(any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for d in detections) for e in keywords)
-    false_alarms = sum(
-        not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in keywords) for d in detections
-    )
+    false = [d for d in detections if not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in keywords)]
+    triggered = sum(any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for d in false) for e in others)
+    on_noise = sum(not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in others) for d in false)
     flagged = [i for i in np.flatnonzero(scores.scores > threshold)
                if any(d.start_s <= scores.starts_s[i] and scores.starts_s[i] + scores.window_s <= d.end_s
                       for d in detections)]
     transmitted = _union_length([(float(scores.starts_s[i]), float(scores.starts_s[i] + scores.window_s))
                                  for i in flagged])
-    return DetectionStats(threshold, len(keywords), hits, len(keywords) - hits, false_alarms, len(detections),
-                          duration_s, len(scores.scores), len(flagged), transmitted)
+    return DetectionStats(threshold, len(keywords), hits, len(keywords) - hits, len(false), len(detections),
+                          duration_s, len(scores.scores), len(flagged), transmitted,
+                          distractors=len(others), distractors_triggered=triggered, false_alarms_on_noise=on_noise)
 
 
 def sweep(scores: WindowScores, events: Sequence[PlacedClip], duration_s: float,

@@ -47,17 +47,19 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
         f"{meta['tx_j_per_bit'] * 1e9:.2f} nJ/bit, detector {meta['detector_j_per_window'] * 1e9:.2f} nJ/window, "
         f"server {meta['server_j_per_window'] * 1e9:.2f} nJ/window.",
         "",
-        "| threshold | hit rate [95 % interval] | false alarms/h [95 % interval] | audio sent | always-on J/h "
-        "| gated J/h | savings |",
-        "|---|---|---|---|---|---|---|",
+        "| threshold | hit rate [95 % interval] | false alarms/h [95 % interval] | other words set off "
+        "[95 % interval] | false alarms on noise | audio sent | always-on J/h | gated J/h | savings |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['threshold']:.2f} | {_hit_rate(r)} | {_false_alarms(r)} | {100 * r['transmitted_fraction']:.1f} % | "
+            f"| {r['threshold']:.2f} | {_hit_rate(r)} | {_false_alarms(r)} | {_false_accepts(r)} | "
+            f"{r.get('false_alarms_on_noise', 0)} | {100 * r['transmitted_fraction']:.1f} % | "
             f"{r['always_on_j_per_h']:.3g} | {r['gated_j_per_h']:.3g} | {r['savings']:.1f}x |"
         )
     lines += ["", "Savings = always-on energy / gated energy per hour of audio; sources in docs/edge_to_cloud.md. "
-              "Intervals: Wilson over the placed keywords (hit rate), exact Poisson over the stream's hours "
+              "Intervals: Wilson over the placed keywords (hit rate) and other words (other words set off: "
+              "the detector's false accepts per spoken non-keyword), exact Poisson over the stream's hours "
               "(false alarms)."]
     return "\n".join(lines) + "\n"
 
@@ -79,6 +81,14 @@ def _false_alarms(row: dict[str, Any]) -> str:
     """``1.5 (3) [0.31, 4.4]``: per hour, the count, and the interval per hour."""
     low, high = row.get("false_alarms_per_hour_interval", (math.nan, math.nan))
     return f"{row['false_alarms_per_hour']:.2f} ({row['false_alarms']}) [{low:.2g}, {high:.2g}]"
+
+
+def _false_accepts(row: dict[str, Any]) -> str:
+    """``0.110 (20/182) [0.072, 0.16]``; ``n/a`` for a stream without other words."""
+    if not row.get("distractors"):
+        return "n/a (no other words)"
+    low, high = row["false_accept_rate_interval"]
+    return f"{row['false_accept_rate']:.3f} ({row['distractors_triggered']}/{row['distractors']}) [{low:.2g}, {high:.2g}]"
 
 
 def plot(rows: Sequence[dict[str, Any]]) -> Figure:

@@ -393,6 +393,7 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     if drift_report.summary:
         for entry in drift_report.summary:
             row[f"acc_after_{entry['time'].replace(' ', '_')}"] = entry["accuracy_mean"]
+            row[f"acc_std_after_{entry['time'].replace(' ', '_')}"] = entry["accuracy_std"]  # between programmings
     write_json(folder / "result.json", row)
     return row
 

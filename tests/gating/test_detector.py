@@ -28,10 +28,14 @@ def test_known_scores_give_known_counts() -> None:
     assert [(d.start_s, d.end_s, d.windows) for d in detections] == [(1.5, 3.5, 3), (6.0, 7.0, 1), (13.0, 14.0, 1)]
     stats = evaluate_detections(detections, events, duration_s=15.0, scores=scores, threshold=0.5)
     assert (stats.keywords, stats.hits, stats.misses, stats.false_alarms) == (2, 1, 1, 2)
+    # one false alarm on the distractor "bed", one on noise alone
+    assert (stats.distractors, stats.distractors_triggered, stats.false_alarms_on_noise) == (1, 1, 1)
+    assert stats.false_accept_rate == 1.0 and stats.false_accept_rate_interval[1] == pytest.approx(1.0)
     assert stats.hit_rate == 0.5 and stats.false_alarms_per_hour == pytest.approx(2 / (15 / 3600))
     assert stats.flagged_windows == 5 and stats.transmitted_s == pytest.approx(2.0 + 1.0 + 1.0)
     high = evaluate_detections(detect(scores, 0.92), events, 15.0, scores, 0.92)
     assert (high.hits, high.false_alarms, high.flagged_windows) == (1, 0, 1)
+    assert (high.distractors, high.distractors_triggered, high.false_accept_rate) == (1, 0, 0.0)
 
 
 def test_refractory_period_merges_or_splits() -> None:

@@ -44,6 +44,8 @@ def test_checkpoint_to_gating_report(tmp_path) -> None:
     assert everything["hit_rate"] == 1.0
     assert nothing["flagged_windows"] == 0 and nothing["hit_rate"] == 0.0 and nothing["false_alarms"] == 0
     assert nothing["savings"] > everything["savings"]
+    assert all(r["distractors"] == result.meta["distractors"] for r in rows)  # every other word placed is counted
+    assert "other words set off" in result.paths["markdown"].read_text()
     saved = json.loads(result.paths["json"].read_text())
     assert len(saved["sweep"]) == 3 and result.paths["png"].stat().st_size > 0
     # a longer stream in chunks: every chunk is scored and counted once
