@@ -25,7 +25,8 @@ from memtorch_power.system.scenario import SOURCES, SystemConfig
 
 def run_system(config: SystemConfig) -> dict[str, Path]:
     """Build and write the system report of ``config`` into ``config.output_dir``; returns the files."""
-    detectors = {kind: read_detector_quality(path, config.threshold, config.max_false_alarms_per_hour)
+    detectors = {kind: read_detector_quality(path, config.threshold, config.max_false_alarms_per_hour,
+                                                 config.words_per_minute)
                  for kind, path in config.gating_results.items()}
     training: dict[str, TrainingQuality | None] = {}
     for path in config.federated_results:

@@ -60,12 +60,15 @@ def all_configurations() -> list[Remedies]:
 
 
 def detections_per_day(config: SystemConfig, quality: DetectorQuality | None) -> tuple[float, float]:
-    """``(hits, false alarms)`` per device-day: wake events times the hit rate, false alarms per
-    hour times the hours of speech (a detector that was not measured counts every event and no
-    false alarm)."""
+    """``(hits, false alarms)`` per device-day: wake events times the hit rate; the detector's
+    false accepts per spoken word times the words spoken a day, plus its noise-alone false alarms
+    per hour times the listening hours (a detector that was not measured counts every event and
+    no false alarm)."""
     if quality is None:
         return config.wake_events_per_day, 0.0
-    return config.wake_events_per_day * quality.hit_rate, quality.false_alarms_per_hour * config.speech_hours_per_day
+    words = config.speech_hours_per_day * 60.0 * config.words_per_minute
+    false_alarms = quality.false_accept_rate * words + quality.noise_false_alarms_per_hour * config.listening_hours_per_day
+    return config.wake_events_per_day * quality.hit_rate, false_alarms
 
 
 def device_day(config: SystemConfig, costs: UnitCosts, remedies: Remedies,
@@ -150,7 +153,8 @@ def ablation(config: SystemConfig, costs: UnitCosts, detectors: dict[str, Detect
             "fleet_year_j": total * config.fleet_devices * DAYS_PER_YEAR,
             "raw_audio_bytes_per_day": raw_audio_bytes_per_day(config, remedies, quality),
             "hit_rate": quality.hit_rate if quality else None,
-            "false_alarms_per_hour": quality.false_alarms_per_hour if quality else None,
+            "false_accept_rate": quality.false_accept_rate if quality else None,
+            "false_alarms_per_speech_hour": quality.false_alarms_per_speech_hour(config.words_per_minute) if quality else None,
             "false_alarms_per_day": false_alarms if quality else None,
             "kws_accuracy": accuracy,
         })

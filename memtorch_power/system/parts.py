@@ -86,49 +86,84 @@ def unit_costs(config: SystemConfig) -> UnitCosts:
 class DetectorQuality:
     """A measured gating run's operating point.
 
+    False alarms are measured where they come from: spoken words that are not the keyword (the
+    stream's placed distractors; every false alarm of the 40-log-mel detector on the bundled test
+    streams was one) and noise alone. A stream holds far fewer words an hour than speech does, so
+    false alarms per hour of *speech* come from the false accepts per spoken word, not from the
+    stream's false alarms per hour.
+
     Attributes:
         hit_rate: share of the stream's keywords detected.
-        false_alarms_per_hour: detections without a keyword, per hour of the stream.
+        false_accept_rate: share of the placed other words that set off a false alarm.
+        false_accept_interval: its 95 % Wilson interval over the placed other words.
+        noise_false_alarms_per_hour: false alarms that overlap no placed word, per hour of stream.
         threshold: the detection threshold of the operating point.
         keywords: keywords placed in the stream (the hit rate's denominator).
+        distractors: other words placed in the stream (the false-accept rate's denominator).
         stream_hours: length of the measured stream (h).
         preset: the detector's preset.
         source: the report it was read from.
     """
 
     hit_rate: float
-    false_alarms_per_hour: float
+    false_accept_rate: float
+    false_accept_interval: tuple[float, float]
+    noise_false_alarms_per_hour: float
     threshold: float
     keywords: int
+    distractors: int
     stream_hours: float
     preset: str
     source: str
 
+    def false_alarms_per_speech_hour(self, words_per_minute: float, false_accept_rate: float | None = None) -> float:
+        """False alarms in an hour of speech at ``words_per_minute`` (every word a non-keyword),
+        plus the noise-alone rate; ``false_accept_rate`` overrides the measured one (e.g. an end
+        of its interval)."""
+        rate = self.false_accept_rate if false_accept_rate is None else false_accept_rate
+        return rate * words_per_minute * 60.0 + self.noise_false_alarms_per_hour
 
-def read_detector_quality(path: str, threshold: float | None, max_false_alarms_per_hour: float) -> DetectorQuality:
+
+def read_detector_quality(path: str, threshold: float | None, max_false_alarms_per_hour: float,
+                          words_per_minute: float) -> DetectorQuality:
     """The operating point of a ``gating.json``: the row at ``threshold``, or the one with the most
-    hits among those with at most ``max_false_alarms_per_hour`` (the highest threshold if none).
+    hits among those with at most ``max_false_alarms_per_hour`` false alarms per hour of speech at
+    ``words_per_minute`` (see :class:`DetectorQuality`; the highest threshold if none).
 
     Raises:
-        FileNotFoundError, ValueError: no such file, or not a gating report.
+        FileNotFoundError, ValueError: no such file, not a gating report, or one without the
+            false-accept counts (written before they were measured: re-run the gating command).
     """
     report = _read_json(path, "gating report")
     if "sweep" not in report or "meta" not in report:
         raise ValueError(f"{path} is not a gating report (no 'sweep'/'meta')")
     rows = sorted(report["sweep"], key=lambda r: r["threshold"])
+    if not rows:
+        raise ValueError(f"{path}: the gating report's sweep is empty")
+    missing = sorted({"distractors", "distractors_triggered", "false_alarms_on_noise"} - set(rows[0]))
+    if missing:
+        raise ValueError(f"{path}: the sweep has no {', '.join(missing)}: it predates false accepts per spoken word; "
+                         "re-run `memtorch-power gating` (or benchmarks/gating_streams.py)")
+    hours = float(report["meta"]["duration_s"]) / 3600.0
+    qualities = [_quality(row, report["meta"], hours, str(path)) for row in rows]
     if threshold is not None:
-        matching = [r for r in rows if math.isclose(r["threshold"], threshold)]
+        matching = [q for q in qualities if math.isclose(q.threshold, threshold)]
         if not matching:
-            raise ValueError(f"{path}: no row at threshold {threshold}; swept: {[r['threshold'] for r in rows]}")
-        row = matching[0]
-    else:
-        allowed = [r for r in rows if r["false_alarms_per_hour"] <= max_false_alarms_per_hour]
-        row = max(allowed, key=lambda r: (r["hit_rate"], r["threshold"])) if allowed else rows[-1]
-    meta = report["meta"]
-    return DetectorQuality(hit_rate=float(row["hit_rate"]), false_alarms_per_hour=float(row["false_alarms_per_hour"]),
+            raise ValueError(f"{path}: no row at threshold {threshold}; swept: {[q.threshold for q in qualities]}")
+        return matching[0]
+    allowed = [q for q in qualities if q.false_alarms_per_speech_hour(words_per_minute) <= max_false_alarms_per_hour]
+    return max(allowed, key=lambda q: (q.hit_rate, q.threshold)) if allowed else qualities[-1]
+
+
+def _quality(row: dict[str, Any], meta: dict[str, Any], hours: float, source: str) -> DetectorQuality:
+    distractors = int(row["distractors"])
+    rate = row["distractors_triggered"] / distractors if distractors else 0.0
+    interval = tuple(row["false_accept_rate_interval"]) if distractors else (0.0, 1.0)
+    return DetectorQuality(hit_rate=float(row["hit_rate"]), false_accept_rate=float(rate),
+                           false_accept_interval=(float(interval[0]), float(interval[1])),
+                           noise_false_alarms_per_hour=float(row["false_alarms_on_noise"]) / hours,
                            threshold=float(row["threshold"]), keywords=int(row.get("keywords", meta.get("keywords", 0))),
-                           stream_hours=float(meta["duration_s"]) / 3600.0, preset=str(meta.get("preset")),
-                           source=str(path))
+                           distractors=distractors, stream_hours=hours, preset=str(meta.get("preset")), source=source)
 
 
 @dataclass(frozen=True)

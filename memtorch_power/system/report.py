@@ -20,6 +20,7 @@ from memtorch_power.system.scenario import SystemConfig
 #: assumption -> how it is varied (a low and a high value from the scenario's one)
 SENSITIVITY: dict[str, Callable[[float], tuple[float, float]]] = {
     "speech_hours_per_day": lambda v: (v / 4, min(24.0, v * 4)),
+    "words_per_minute": lambda v: (v * 2 / 3, v * 4 / 3),
     "wake_events_per_day": lambda v: (v / 4, v * 4),
     "adc_j_per_sample": lambda v: (v / 4, v * 4),
     "federated_rounds_per_month": lambda v: (v / 4, v * 4),
@@ -31,9 +32,10 @@ def sensitivity(config: SystemConfig, costs: UnitCosts, detectors: dict[str, Det
     """The combined configuration's factor (all three remedies against the baseline) when one
     assumption moves to a low and a high value, the others held; also the radio's energy per bit
     (x1/4, x4) and a digital detector instead of the PCM one."""
-    def combined(cfg: SystemConfig, unit: UnitCosts, analog_detector: bool | None = None) -> float:
+    def combined(cfg: SystemConfig, unit: UnitCosts, analog_detector: bool | None = None,
+                 analog: DetectorQuality | None = None) -> float:
         base = sum(device_day(cfg, unit, Remedies(), detectors.get("digital")).values())
-        together = sum(device_day(cfg, unit, Remedies(True, True, True), detectors.get("analog"),
+        together = sum(device_day(cfg, unit, Remedies(True, True, True), analog or detectors.get("analog"),
                                   analog_detector=analog_detector).values())
         return base / together
 
@@ -52,12 +54,25 @@ def sensitivity(config: SystemConfig, costs: UnitCosts, detectors: dict[str, Det
                  "high": costs.tx_j_per_bit * 4,
                  "factor_low": combined(config, dataclasses.replace(costs, **{k: v / 4 for k, v in radio.items()})),
                  "factor_high": combined(config, dataclasses.replace(costs, **{k: v * 4 for k, v in radio.items()}))})
+    analog = detectors.get("analog")
+    if analog is not None:  # the measured false accepts per word, at the ends of their 95 % interval
+        factors = [combined(config, costs, analog=dataclasses.replace(analog, false_accept_rate=rate))
+                   for rate in analog.false_accept_interval]
+        rows.append({"assumption": "detector false accepts per word (95 % interval)", "value": analog.false_accept_rate,
+                     "low": analog.false_accept_interval[0], "high": analog.false_accept_interval[1],
+                     "factor_low": factors[0], "factor_high": factors[1]})
     rows.append({"assumption": "detector PCM vs digital", "value": "PCM", "low": "digital", "high": "PCM",
                  "factor_low": combined(config, costs, analog_detector=False), "factor_high": reference})
     for row in rows:
         row["reference"] = reference
         row["swing"] = abs(math.log(row["factor_high"] / row["factor_low"]))
     return sorted(rows, key=lambda r: -r["swing"])
+
+
+def _speech_rate(quality: DetectorQuality, config: SystemConfig) -> str:
+    """``12 [0, 150]``: false alarms per hour of speech, and at the ends of the false-accept interval."""
+    low, high = (quality.false_alarms_per_speech_hour(config.words_per_minute, rate) for rate in quality.false_accept_interval)
+    return f"{quality.false_alarms_per_speech_hour(config.words_per_minute):.3g} [{low:.3g}, {high:.3g}]"
 
 
 def _fmt(value: float | None, scale: float = 1.0, digits: str = ".3g", unit: str = "") -> str:
@@ -120,8 +135,11 @@ def markdown(config: SystemConfig, costs: UnitCosts, rows: list[dict[str, Any]],
         lines.append(f"- {kind} detector: " + (
             "not measured" if quality is None else
             f"`{quality.preset}` at threshold {quality.threshold:g}: hit rate {100 * quality.hit_rate:.1f} % of "
-            f"{quality.keywords} keywords, {quality.false_alarms_per_hour:.2g} false alarms/h over "
-            f"{quality.stream_hours:.2g} h of stream ({quality.source})"))
+            f"{quality.keywords} keywords; {100 * quality.false_accept_rate:.2g} % of {quality.distractors} spoken "
+            f"other words set it off [95 %: {100 * quality.false_accept_interval[0]:.2g}, "
+            f"{100 * quality.false_accept_interval[1]:.2g} %], so {_speech_rate(quality, config)} false alarms per "
+            f"hour of speech at {config.words_per_minute:g} words/min; {quality.noise_false_alarms_per_hour:.2g} "
+            f"false alarms/h on noise alone over {quality.stream_hours:.2g} h of stream ({quality.source})"))
     for kind in ("analog", "digital"):
         trained = training.get(kind)
         lines.append(f"- {kind} training: " + (

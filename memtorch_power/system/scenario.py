@@ -22,6 +22,9 @@ SOURCES: dict[str, str] = {
     "listening_hours_per_day": "definition of an always-listening device: the microphone is on 24 h a day",
     "speech_hours_per_day": "ASSUMPTION: 4 h of speech within earshot a day; the device owner alone speaks about "
                             "16,000 words a day (Mehl et al., Science 317, 82, 2007), about 1.8 h at 150 words/min",
+    "words_per_minute": "ASSUMPTION: 150 words/min of speech, the rate that turns Mehl et al.'s 16,000 words a day "
+                        "into 1.8 h (above); false alarms per hour of speech = the detector's measured false "
+                        "accepts per spoken non-keyword x words per hour",
     "wake_events_per_day": "ASSUMPTION: 10 wake-word commands per device a day (no public per-device figure found)",
     "command_seconds": "ASSUMPTION: 4 s of audio sent per detection (the wake word and a short command)",
     "training_clips_per_day": "ASSUMPTION: 20 labelled 1-s clips per device a day feed training (its own commands "
@@ -51,7 +54,9 @@ class SystemConfig:
         fleet_devices: devices in the fleet (for the per-fleet-year figures).
         listening_hours_per_day: hours a day the microphone listens (h).
         speech_hours_per_day: hours a day of speech within earshot (h); false alarms are counted
-            per hour of speech.
+            per spoken word (``words_per_minute``) in those hours, plus the detector's noise-alone rate
+            over every listening hour.
+        words_per_minute: words spoken per minute of speech (every one a chance of a false alarm).
         wake_events_per_day: wake-word commands a device hears a day.
         command_seconds: audio digitised and sent per detection (s).
         training_clips_per_day: labelled 1-s clips per device a day used for training.
@@ -75,7 +80,8 @@ class SystemConfig:
         threshold: detection threshold read from the gating results (None: the one with the most
             hits at no more than ``max_false_alarms_per_hour``).
         max_false_alarms_per_hour: the operating point's false-alarm budget when ``threshold`` is
-            None (per hour of audio of the measured stream).
+            None, per hour of speech (``words_per_minute`` words, see
+            :class:`memtorch_power.system.parts.DetectorQuality`).
         gating_results: measured ``gating.json`` per detector kind: ``{"analog": path, "digital":
             path}`` (either may be missing: its quality columns then say "not measured").
         federated_results: measured ``federated.json`` files (each names its preset); the trained
@@ -86,6 +92,7 @@ class SystemConfig:
     fleet_devices: int = 1_000_000
     listening_hours_per_day: float = 24.0
     speech_hours_per_day: float = 4.0
+    words_per_minute: float = 150.0
     wake_events_per_day: float = 10.0
     command_seconds: float = 4.0
     training_clips_per_day: float = 20.0
@@ -113,7 +120,7 @@ class SystemConfig:
     output_dir: str = "runs/system"
 
     def __post_init__(self) -> None:
-        positive = ("fleet_devices", "listening_hours_per_day", "command_seconds", "local_epochs",
+        positive = ("fleet_devices", "listening_hours_per_day", "words_per_minute", "command_seconds", "local_epochs",
                     "adc_j_per_sample", "sample_rate_hz", "bits_per_sample", "window_s", "hop_s",
                     "n_features", "n_frames", "num_classes")
         for name in positive:

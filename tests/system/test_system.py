@@ -21,18 +21,21 @@ from memtorch_power.system import (
     device_day,
     write_report,
 )
-from memtorch_power.system.ablation import DAYS_PER_MONTH
+from memtorch_power.system.ablation import DAYS_PER_MONTH, detections_per_day
 
 REPO = Path(__file__).resolve().parents[2]
 
-# one hour of audio at 10 samples/s of 10 bits, one window per second, one round a day
-CONFIG = SystemConfig(fleet_devices=2, listening_hours_per_day=1.0, speech_hours_per_day=1.0, wake_events_per_day=10.0,
+# one hour of audio at 10 samples/s of 10 bits, one window per second, one round a day, one word spoken
+CONFIG = SystemConfig(fleet_devices=2, listening_hours_per_day=1.0, speech_hours_per_day=1.0, words_per_minute=1 / 60,
+                      wake_events_per_day=10.0,
                       command_seconds=1.0, training_clips_per_day=2.0, federated_rounds_per_month=DAYS_PER_MONTH,
                       local_epochs=1, adc_j_per_sample=1.0, sample_rate_hz=10, bits_per_sample=10, hop_s=1.0)
 COSTS = UnitCosts(window_j={"analog": 1.0, "edge_digital": 10.0, "cloud_digital": 100.0},
                   training_clip_j={"analog": 2.0, "edge_digital": 20.0, "cloud_digital": 5.0},
                   reprogramming_j=3.0, model_bytes=1, tx_j_per_bit=1.0, rx_j_per_bit=0.5)
-QUALITY = DetectorQuality(hit_rate=0.5, false_alarms_per_hour=2.0, threshold=0.5, keywords=10, stream_hours=1.0,
+# 2 false alarms a day: the one spoken word sets it off, and one an hour on noise alone
+QUALITY = DetectorQuality(hit_rate=0.5, false_accept_rate=1.0, false_accept_interval=(0.5, 1.0),
+                          noise_false_alarms_per_hour=1.0, threshold=0.5, keywords=10, distractors=4, stream_hours=1.0,
                           preset="x", source="test")
 
 
@@ -88,9 +91,37 @@ def test_privacy_bytes() -> None:
     assert rows["gating + federated"]["raw_audio_bytes_per_day"] == 7 * 100 / 8
 
 
+def _gating_report(path: Path, rows: list[dict]) -> str:
+    path.write_text(json.dumps({"meta": {"duration_s": 7200.0, "preset": "pcm_hwa", "keywords": 50}, "sweep": rows}))
+    return str(path)
+
+
+def test_false_alarms_count_per_spoken_word(tmp_path: Path) -> None:
+    from memtorch_power.system import read_detector_quality
+
+    # a 2-hour stream with 100 other words: at 0.5 ten set it off (and 2 false alarms on noise), at 0.9 one
+    rows = [{"threshold": t, "hit_rate": h, "keywords": 50, "distractors": 100, "distractors_triggered": k,
+             "false_alarms_on_noise": n, "false_accept_rate_interval": [0.0, 0.2]}
+            for t, h, k, n in ((0.5, 0.96, 10, 2), (0.9, 0.80, 1, 0), (0.99, 0.60, 0, 0))]
+    path = _gating_report(tmp_path / "gating.json", rows)
+    # at 150 words/min: 0.1 x 9000 + 1 = 901 and 0.01 x 9000 = 90 false alarms per hour of speech
+    assert read_detector_quality(path, 0.5, 1.0, 150.0).false_alarms_per_speech_hour(150.0) == pytest.approx(901.0)
+    assert read_detector_quality(path, None, 100.0, 150.0).threshold == 0.9
+    assert read_detector_quality(path, None, 1.0, 150.0).threshold == 0.99  # no false accept measured
+    assert read_detector_quality(path, None, 1.0, 150.0).false_accept_interval == (0.0, 0.2)
+    # per device-day: 4 h x 60 x 150 words x 1 % + 0 on noise
+    quality = read_detector_quality(path, 0.9, 1.0, 150.0)
+    hits, false_alarms = detections_per_day(SystemConfig(), quality)
+    assert (hits, false_alarms) == (pytest.approx(8.0), pytest.approx(360.0))
+    old = _gating_report(tmp_path / "old.json", [{"threshold": 0.5, "hit_rate": 0.9, "false_alarms_per_hour": 1.0}])
+    with pytest.raises(ValueError, match="distractors.*re-run"):
+        read_detector_quality(old, None, 1.0, 150.0)
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("speech_hours_per_day", 30.0, "at most 24"),
     ("hop_s", 0.0, "hop_s must be > 0"),
+    ("words_per_minute", 0.0, "words_per_minute must be > 0"),
     ("wake_events_per_day", -1.0, "wake_events_per_day must be >= 0"),
     ("threshold", 2.0, "threshold must be in [0, 1]"),
     ("gating_results", {"pcm": "x"}, "keys must be 'analog' and/or 'digital'"),
@@ -112,7 +143,8 @@ def test_report_files_are_written(tmp_path: Path) -> None:
     report = json.loads(paths["json"].read_text())
     assert len(report["ablation"]) == 8 and report["combination"]["combined"] > 1
     assert {row["assumption"] for row in report["sensitivity"]} >= {"speech_hours_per_day", "radio J/bit",
-                                                                    "detector PCM vs digital"}
+                                                                    "detector PCM vs digital", "words_per_minute",
+                                                                    "detector false accepts per word (95 % interval)"}
     text = paths["markdown"].read_text()
     assert "not measured" in text and "Assumptions" in text and "Why" in text
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
