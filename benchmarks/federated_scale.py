@@ -53,23 +53,34 @@ FEDERATED_ONLY = ("server_lr", "server_momentum", "fail_node", "fail_round", "nu
                   "centralised", "run_dir", "round_timeout_s")
 
 
+#: fields that set the training budget: a run that differs from a baseline's only in these (and in
+#: :data:`FEDERATED_ONLY`) is compared with it, and the report says the budgets differ
+BUDGET = ("rounds", "local_epochs")
+
+
 def borrow_centralised(reports: list[dict[str, Any]]) -> None:
     """A run without a centralised baseline takes that of another run whose baseline would be the
-    same (every field equal but :data:`FEDERATED_ONLY`: same clips, model, seed and epochs)."""
-    def key(report: dict[str, Any]) -> dict[str, Any]:
+    same (every field equal but :data:`FEDERATED_ONLY`: same clips, model, seed and epochs); failing
+    that, one that differs only in the budget (:data:`BUDGET`), marked ``centralised_budget_differs``."""
+    def key(report: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
         cfg = FederatedConfig.from_dict(report["config"])
-        values = {k: v for k, v in cfg.to_dict().items() if k not in FEDERATED_ONLY}
+        values = {k: v for k, v in cfg.to_dict().items() if k not in FEDERATED_ONLY + ignore}
         values["data_root"] = str(Path(cfg.resolved_data_root).resolve())  # a CLI run records the path it resolved
         return values
     for report in reports:
         if report.get("centralised"):
             continue
-        donor = next((r for r in reports if r.get("centralised") and key(r) == key(report)), None)
-        if donor is not None:
-            report["centralised"] = donor["centralised"]
-            report["centralised_from"] = donor["config_file"]
-            report["comparison"]["raw_audio_bytes"] = donor["comparison"]["raw_audio_bytes"]
-            report["comparison"]["centralised_total_j"] = donor["comparison"]["centralised_total_j"]
+        for ignore in ((), BUDGET):
+            donor = next((r for r in reports if r.get("centralised") and key(r, ignore) == key(report, ignore)), None)
+            if donor is not None:
+                report["centralised"] = donor["centralised"]
+                report["centralised_from"] = donor["config_file"]
+                report["centralised_budget_differs"] = bool(ignore)
+                donor_cfg = FederatedConfig.from_dict(donor["config"])
+                report["centralised_epochs"] = donor_cfg.rounds * donor_cfg.local_epochs
+                report["comparison"]["raw_audio_bytes"] = donor["comparison"]["raw_audio_bytes"]
+                report["comparison"]["centralised_total_j"] = donor["comparison"]["centralised_total_j"]
+                break
 
 
 def summarise(report: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +89,7 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
     test_items = len(load_test_data(cfg).y)
     rounds = report["federated"]["rounds"]
     central = report["centralised"]
+    same_budget = not report.get("centralised_budget_differs", False)  # else per-round columns are not at equal epochs
     central_acc = central["rounds"][-1]["test_acc"] if central else None
     cumulative, reached = 0.0, None
     for record in rounds:
@@ -94,13 +106,16 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
         "preset": cfg.preset, "nodes": cfg.num_nodes, "partition": cfg.partition, "rounds": cfg.rounds,
         "local_epochs": cfg.local_epochs, "init_from": cfg.init_from, "server_momentum": cfg.server_momentum,
         "centralised_from": report.get("centralised_from"),
+        "centralised_budget_differs": report.get("centralised_budget_differs", False),
+        "centralised_epochs": report.get("centralised_epochs", cfg.rounds * cfg.local_epochs) if central else None,
         "federated_acc": final, "federated_interval": wilson_interval(final, test_items),
         "centralised_acc": central_acc,
         "centralised_interval": wilson_interval(central_acc, test_items) if central_acc is not None else None,
         "gap_points": 100 * (central_acc - final) if central_acc is not None else None,
         "within_target": reached, "failures": failed,
         "per_round": [{"round": r["round"], "federated": r["test_acc"],
-                       "centralised": central["rounds"][i]["test_acc"] if central and i < len(central["rounds"]) else None,
+                       "centralised": central["rounds"][i]["test_acc"]
+                       if central and same_budget and i < len(central["rounds"]) else None,
                        "nodes_ok": r["nodes_ok"], "node_j": r["total_j"]} for i, r in enumerate(rounds)],
         "federated_node_j": totals["total_j"], "federated_train_j": totals["train_j"],
         "federated_program_j": totals["program_j"], "federated_radio_j": totals["radio_j"],
@@ -146,8 +161,11 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
     for s in summaries:
         failures = "; ".join(f"round {f['round']}: {f['nodes_failed']} node(s) failed ({', '.join(f['failures'])})"
                              for f in s["failures"]) or "none"
-        borrowed = (f"; centralised column from `{Path(s['centralised_from']).name}` (same clips, model, seed and "
-                    "epochs)" if s["centralised_from"] else "")
+        borrowed = "" if not s["centralised_from"] else (
+            f"; centralised column from `{Path(s['centralised_from']).name}` (same clips, model and seed; "
+            + (f"a different budget: its {s['centralised_epochs']} epochs against {s['rounds']} x {s['local_epochs']} "
+               "here, so the per-round columns are not at equal epochs)" if s.get("centralised_budget_differs")
+               else "same epochs)"))
         lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures}{borrowed})", "",
                   "| round | federated | centralised | nodes ok | node J |", "|---:|---:|---:|---:|---:|"]
         for r in s["per_round"]:
