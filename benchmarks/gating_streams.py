@@ -37,7 +37,6 @@ from _common import RESULTS, save_results, update_summary  # noqa: E402
 from memtorch_power.gating import GatingConfig, load_spotter, run_gating, sweep_rows, write_gating_report  # noqa: E402
 from memtorch_power.gating.detector import DetectionStats, combine_stats  # noqa: E402
 from memtorch_power.gating.energy import pipeline_costs  # noqa: E402
-from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
 from memtorch_power.system.scenario import SystemConfig  # noqa: E402
 
 THRESHOLDS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999]
@@ -76,12 +75,15 @@ def measure(checkpoint: str, run_root: Path, dense_minutes: float, sparse_hours:
     return runs
 
 
+def _stats(row: dict[str, Any]) -> DetectionStats:
+    """A saved sweep row as counts again (rows saved before a count existed leave it at 0)."""
+    return DetectionStats(**{f.name: row[f.name] for f in fields(DetectionStats) if f.name in row})
+
+
 def combine_runs(runs: dict[str, Any], checkpoint: str, out_dir: Path) -> Path:
     """Add up the default streams' counts (one window per detection) threshold by threshold, price them as one stream and write the
     report into ``out_dir``; returns its ``gating.json``."""
-    names = [f.name for f in fields(DetectionStats)]
-    parts = [[DetectionStats(**{k: row[k] for k in names if k in row}) for row in run["sweep"]] for run in runs.values()]
-    combined = combine_stats(parts)
+    combined = combine_stats([[_stats(row) for row in run["sweep"]] for run in runs.values()])
     spotter = load_spotter(checkpoint)
     config = next(iter(runs.values()))["meta"]["config"]
     costs = pipeline_costs(spotter.network, spotter.input_shape, config["link"], config["analog_profile"],
@@ -115,17 +117,16 @@ def operating_point(runs: dict[str, Any], tail: str = "") -> dict[str, Any]:
 def _false_accepts(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """False accepts per spoken other word over both streams at one threshold, and what they make
     of an hour of continuous speech at the system scenario's words per minute."""
-    triggered = sum(r.get("distractors_triggered", 0) for r in rows)
-    words = sum(r.get("distractors", 0) for r in rows)
-    if not words:
+    both = combine_stats([[_stats(row)] for row in rows])[0]
+    if not both.distractors:
         return {}
-    rate, per_hour = triggered / words, 60.0 * SystemConfig.words_per_minute
-    low, high = wilson_interval(rate, words)
-    return {"false_accepts": triggered, "other_words": words, "false_accept_rate": rate,
-            "false_accept_rate_interval": [low, high], "speech_words_per_hour": per_hour,
-            "false_alarms_per_speech_hour": rate * per_hour,
+    per_hour = 60.0 * SystemConfig.words_per_minute
+    low, high = both.false_accept_rate_interval
+    return {"false_accepts": both.distractors_triggered, "other_words": both.distractors,
+            "false_accept_rate": both.false_accept_rate, "false_accept_rate_interval": [low, high],
+            "speech_words_per_hour": per_hour, "false_alarms_per_speech_hour": both.false_accept_rate * per_hour,
             "false_alarms_per_speech_hour_interval": [low * per_hour, high * per_hour],
-            "false_alarms_on_noise": sum(r.get("false_alarms_on_noise", 0) for r in rows)}
+            "false_alarms_on_noise": both.false_alarms_on_noise}
 
 
 def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoint: str, combined: Path) -> str:

@@ -52,11 +52,11 @@ def logmel40_seeds() -> list[dict]:
         saved = json.loads(path.read_text())
         rows = {row["preset"]: row for row in saved["rows"]}
         hwa = rows["pcm_hwa"]
-        key = lambda t: t.replace(" ", "_")  # noqa: E731
+        drift = {t: (hwa[f"acc_after_{t.replace(' ', '_')}"], hwa.get(f"acc_std_after_{t.replace(' ', '_')}", float("nan")))
+                 for t in DRIFT_TARGETS}
         seeds.append({"seed": int(path.stem.rsplit("seed", 1)[1]), "digital": rows["digital"]["test_acc"],
                       "clips": rows["digital"].get("test_clips", 714), "programmings": saved["config"]["drift_repeats"],
-                      **{t: (hwa[f"acc_after_{key(t)}"], hwa.get(f"acc_std_after_{key(t)}", float("nan")))
-                         for t in DRIFT_TARGETS}})
+                      **drift})
     return seeds
 
 

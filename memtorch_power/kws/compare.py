@@ -43,7 +43,7 @@ from memtorch_power.kws.pretrained import resolve as resolve_pretrained
 from memtorch_power.kws.timing import TrainingThroughput
 from memtorch_power.nn import analogize, digitalize
 from memtorch_power.presets import get_preset
-from memtorch_power.kws.compare_config import (  # noqa: F401  (DEFAULT_TRAINING, TARGET_MARGIN: re-exported)
+from memtorch_power.kws.compare_config import (
     DEFAULT_TRAINING,
     FINETUNE_TRAINING,
     TARGET_MARGIN,
