@@ -10,11 +10,17 @@ energy, and the node failure.
 
     .venv/bin/python benchmarks/federated_scale.py --configs \\
         recipes/configs/federated_kws_logmel40.yaml recipes/configs/federated_kws_logmel40_pcm.yaml
+    .venv/bin/python benchmarks/federated_scale.py --keep-previous --configs \
+        recipes/configs/federated_kws_logmel40_local5_cosine.yaml   # add one run to the earlier ones
+    # the same run's own centralised baseline (same clips, epochs and schedule), trained afterwards:
+    .venv/bin/python benchmarks/federated_scale.py --reuse --keep-previous --train-centralised --configs \
+        recipes/configs/federated_kws_logmel40_local5_cosine.yaml
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -25,17 +31,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import save_results, update_summary  # noqa: E402
 
 from memtorch_power.federated import FederatedConfig, run_federated  # noqa: E402
+from memtorch_power.federated.centralised import run_centralised  # noqa: E402
 from memtorch_power.federated.data import load_test_data  # noqa: E402
+from memtorch_power.federated.history import FederatedHistory  # noqa: E402
+from memtorch_power.federated.report import write_report  # noqa: E402
 from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
 
 #: issue 17: federated within this many points of centralised
 TARGET_GAP_POINTS = 3.0
+#: the results file this benchmark writes (``--keep-previous`` reads it back)
+RESULTS_FILE = Path(__file__).resolve().parent / "results" / "federated_scale.json"
 #: issue 17: centralised at least this accuracy
 TARGET_CENTRALISED = 0.85
 
 
-def run_or_reuse(config: Path, run_root: Path, reuse: bool) -> dict[str, Any]:
-    """The report of ``config``'s run (run now unless ``reuse`` finds one), with wall time."""
+def run_or_reuse(config: Path, run_root: Path, reuse: bool, train_centralised: bool = False) -> dict[str, Any]:
+    """The report of ``config``'s run (run now unless ``reuse`` finds one), with wall time.
+
+    ``train_centralised``: a run without a centralised baseline (``centralised: false``) gets its
+    own, trained here on the same clips, epochs and learning-rate schedule, and its run folder's
+    report is rewritten with it (as if the run had had ``centralised: true``).
+    """
     run_dir = run_root / config.stem
     report = run_dir / "federated.json"
     wall_s = None
@@ -44,6 +60,10 @@ def run_or_reuse(config: Path, run_root: Path, reuse: bool) -> dict[str, Any]:
         run_federated(FederatedConfig.from_yaml(config), run_dir=run_dir, progress=True)
         wall_s = time.perf_counter() - started
     payload = json.loads(report.read_text(encoding="utf-8"))
+    if train_centralised and not payload.get("centralised"):
+        cfg = dataclasses.replace(FederatedConfig.from_dict(payload["config"]), centralised=True)
+        write_report(run_dir, cfg, FederatedHistory.from_dict(payload["federated"]), run_centralised(cfg))
+        payload = json.loads(report.read_text(encoding="utf-8"))
     payload["config_file"], payload["wall_s"] = str(config), wall_s
     return payload
 
@@ -55,7 +75,7 @@ FEDERATED_ONLY = ("server_lr", "server_momentum", "fail_node", "fail_round", "nu
 
 #: fields that set the training budget: a run that differs from a baseline's only in these (and in
 #: :data:`FEDERATED_ONLY`) is compared with it, and the report says the budgets differ
-BUDGET = ("rounds", "local_epochs")
+BUDGET = ("rounds", "local_epochs", "lr_schedule")
 
 
 def borrow_centralised(reports: list[dict[str, Any]]) -> None:
@@ -78,9 +98,25 @@ def borrow_centralised(reports: list[dict[str, Any]]) -> None:
                 report["centralised_budget_differs"] = bool(ignore)
                 donor_cfg = FederatedConfig.from_dict(donor["config"])
                 report["centralised_epochs"] = donor_cfg.rounds * donor_cfg.local_epochs
+                report["centralised_lr_schedule"] = donor_cfg.lr_schedule
                 report["comparison"]["raw_audio_bytes"] = donor["comparison"]["raw_audio_bytes"]
                 report["comparison"]["centralised_total_j"] = donor["comparison"]["centralised_total_j"]
                 break
+
+
+def report_from_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """A stand-in report rebuilt from a row of an earlier ``federated_scale.json`` (whose run
+    folder is gone): its config (read again from its YAML) and its centralised baseline, enough for
+    :func:`borrow_centralised` to lend that baseline to a new run. Rows that borrowed their own
+    baseline or have none lend nothing (``centralised`` None)."""
+    config = FederatedConfig.from_yaml(summary["config_file"]).to_dict()
+    own = summary.get("centralised_acc") is not None and not summary.get("centralised_from")
+    rounds = [{"round": r["round"], "test_acc": r["centralised"]} for r in summary["per_round"]
+              if r.get("centralised") is not None]
+    return {"config_file": summary["config_file"], "config": config,
+            "centralised": {"rounds": rounds} if own and rounds else None,
+            "comparison": {"raw_audio_bytes": summary["raw_audio_bytes"],
+                           "centralised_total_j": summary["centralised_j"]}}
 
 
 def summarise(report: dict[str, Any]) -> dict[str, Any]:
@@ -104,10 +140,11 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "config_file": report["config_file"], "wall_s": report["wall_s"], "test_items": test_items,
         "preset": cfg.preset, "nodes": cfg.num_nodes, "partition": cfg.partition, "rounds": cfg.rounds,
-        "local_epochs": cfg.local_epochs, "init_from": cfg.init_from, "server_momentum": cfg.server_momentum,
+        "local_epochs": cfg.local_epochs, "lr_schedule": cfg.lr_schedule, "init_from": cfg.init_from, "server_momentum": cfg.server_momentum,
         "centralised_from": report.get("centralised_from"),
         "centralised_budget_differs": report.get("centralised_budget_differs", False),
         "centralised_epochs": report.get("centralised_epochs", cfg.rounds * cfg.local_epochs) if central else None,
+        "centralised_lr_schedule": report.get("centralised_lr_schedule", cfg.lr_schedule) if central else None,
         "federated_acc": final, "federated_interval": wilson_interval(final, test_items),
         "centralised_acc": central_acc,
         "centralised_interval": wilson_interval(central_acc, test_items) if central_acc is not None else None,
@@ -152,7 +189,7 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
         start += f", server momentum {s['server_momentum']:g}" if s["server_momentum"] else ""
         central_j = "-" if s["centralised_j"] is None else f"{s['centralised_j']:.3g}"
         lines.append(f"| `{Path(s['config_file']).name}` ({s['preset']}, {s['partition']}{start}) | {s['nodes']} | "
-                     f"{s['rounds']} x {s['local_epochs']} | {_pct(s['federated_acc'], s['federated_interval'])} | "
+                     f"{s['rounds']} x {s['local_epochs']}{', cosine lr' if s.get('lr_schedule') == 'cosine' else ''} | {_pct(s['federated_acc'], s['federated_interval'])} | "
                      f"{_pct(s['centralised_acc'], s['centralised_interval'])} | {gap} | {reached} | "
                      f"{s['federated_node_j']:.3g} | {s['federated_bytes']:.3g} | {s['raw_audio_bytes']:.3g} | "
                      f"{central_j} |" + (f" {wall} |" if timed else ""))
@@ -163,8 +200,8 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
                              for f in s["failures"]) or "none"
         borrowed = "" if not s["centralised_from"] else (
             f"; centralised column from `{Path(s['centralised_from']).name}` (same clips, model and seed; "
-            + (f"a different budget: its {s['centralised_epochs']} epochs against {s['rounds']} x {s['local_epochs']} "
-               "here, so the per-round columns are not at equal epochs)" if s.get("centralised_budget_differs")
+            + (f"a different budget: its {s['centralised_epochs']} epochs ({s.get('centralised_lr_schedule') or 'constant'} learning rate) against "
+               f"{s['rounds']} x {s['local_epochs']} ({s.get('lr_schedule', 'constant')} over rounds) here, so the per-round columns are not at equal epochs)" if s.get("centralised_budget_differs")
                else "same epochs)"))
         lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures}{borrowed})", "",
                   "| round | federated | centralised | nodes ok | node J |", "|---:|---:|---:|---:|---:|"]
@@ -180,10 +217,21 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", required=True, help="FederatedConfig YAML files")
     parser.add_argument("--run-root", default="runs/federated_scale", help="where the runs go")
     parser.add_argument("--reuse", action="store_true", help="read reports already in the run folders")
+    parser.add_argument("--keep-previous", action="store_true",
+                        help="keep the rows of benchmarks/results/federated_scale.json for configs not given here "
+                             "(their run folders may be gone) and let them lend their centralised baselines")
+    parser.add_argument("--train-centralised", action="store_true",
+                        help="give runs without a centralised baseline their own (same clips, epochs and schedule)")
     args = parser.parse_args()
-    reports = [run_or_reuse(Path(c), Path(args.run_root), args.reuse) for c in args.configs]
-    borrow_centralised(reports)
-    summaries = [summarise(r) for r in reports]
+    reports = [run_or_reuse(Path(c), Path(args.run_root), args.reuse, args.train_centralised) for c in args.configs]
+    previous: list[dict[str, Any]] = []
+    if args.keep_previous and RESULTS_FILE.is_file():
+        given = {str(Path(c)) for c in args.configs}
+        previous = [row for row in json.loads(RESULTS_FILE.read_text(encoding="utf-8"))["runs"]
+                    if str(Path(row["config_file"])) not in given]
+    lenders = [report_from_summary(row) for row in previous]
+    borrow_centralised(reports + [lender for lender in lenders if lender["centralised"]])
+    summaries = previous + [summarise(r) for r in reports]
     save_results("federated_scale", {"runs": summaries})
     text = report_markdown(summaries)
     update_summary("federated_scale", text)

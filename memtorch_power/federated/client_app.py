@@ -21,7 +21,7 @@ from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 from torch import nn
 
-from memtorch_power.federated.config import FederatedConfig
+from memtorch_power.federated.config import FederatedConfig, round_lr
 from memtorch_power.federated.costs import reprogramming_energy_j, training_energy_j
 from memtorch_power.federated.data import load_node_data
 from memtorch_power.federated.training import train_local
@@ -73,7 +73,7 @@ def local_round(cfg: FederatedConfig, server_round: int, arrays: dict, partition
     fail = cfg.fail_node == partition_id and cfg.fail_round == server_round
     steps_per_epoch = -(-len(data) // cfg.batch_size)
     result = train_local(
-        model, data.x, data.y, cfg.local_epochs, cfg.batch_size, cfg.lr, cfg.optimizer,
+        model, data.x, data.y, cfg.local_epochs, cfg.batch_size, round_lr(cfg, server_round), cfg.optimizer,
         cfg.momentum, seed=cfg.seed * 1000 + server_round * 31 + partition_id,
         fail_after_batches=max(1, steps_per_epoch * cfg.local_epochs // 2) if fail else None,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ _FALLBACK_ROOTS = (
 
 PRESETS_ALLOWED = ("digital", "pcm_hwa", "pcm_training", "pcm_mixed_precision", "ideal")
 PARTITIONS = ("speaker", "iid")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 def default_data_root() -> str:
@@ -74,7 +76,11 @@ class FederatedConfig:
             to simulate).
         optimizer: local optimizer, ``"sgd"``, ``"adam"`` or ``"adamw"`` (see
             :func:`memtorch_power.optim.optimizer_for`).
-        lr: learning rate of the local optimizer.
+        lr: learning rate of the local optimizer (its peak under a round schedule).
+        lr_schedule: the local learning rate across rounds: ``"constant"`` (every round trains at
+            ``lr``) or ``"cosine"`` (round ``r`` of ``R`` trains at ``lr * (1 + cos(pi (r-1) / R)) / 2``,
+            the cosine annealing of Loshchilov & Hutter, arXiv:1608.03983, stepped once per round;
+            the centralised baseline follows the same schedule), see :func:`round_lr`.
         momentum: SGD momentum of the local optimizer.
         server_lr: server learning rate of the aggregation (1: plain FedAvg).
         server_momentum: server momentum of the aggregation (0: plain FedAvg; 0.9 with
@@ -119,6 +125,7 @@ class FederatedConfig:
     exclude_depthwise: bool = True
     optimizer: str = "sgd"
     lr: float = 0.05
+    lr_schedule: str = "constant"
     momentum: float = 0.9
     server_lr: float = 1.0
     server_momentum: float = 0.0
@@ -167,6 +174,8 @@ class FederatedConfig:
             raise ValueError(f"round_timeout_s must be > 0, got {self.round_timeout_s}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not self.server_lr > 0:
             raise ValueError(f"server_lr must be > 0, got {self.server_lr}")
         if not 0.0 <= self.server_momentum < 1.0:
@@ -250,4 +259,20 @@ class FederatedConfig:
         return out
 
 
-__all__ = ["DATA_ENV_VAR", "FederatedConfig", "PARTITIONS", "PRESETS_ALLOWED", "default_data_root"]
+def round_lr(cfg: FederatedConfig, server_round: int) -> float:
+    """The local learning rate of round ``server_round`` (1 .. ``cfg.rounds``) under
+    ``cfg.lr_schedule``: ``cfg.lr`` throughout (constant), or cosine-annealed from ``cfg.lr`` in
+    round 1 towards 0 after round ``cfg.rounds`` (``lr * (1 + cos(pi (r - 1) / R)) / 2``).
+
+    Raises:
+        ValueError: ``server_round`` outside 1 .. ``cfg.rounds``.
+    """
+    if not 1 <= server_round <= cfg.rounds:
+        raise ValueError(f"server_round must be in 1..{cfg.rounds}, got {server_round}")
+    if cfg.lr_schedule == "constant":
+        return float(cfg.lr)
+    return float(cfg.lr) * 0.5 * (1.0 + math.cos(math.pi * (server_round - 1) / cfg.rounds))
+
+
+__all__ = ["DATA_ENV_VAR", "FederatedConfig", "LR_SCHEDULES", "PARTITIONS", "PRESETS_ALLOWED", "default_data_root",
+           "round_lr"]

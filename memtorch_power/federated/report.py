@@ -62,7 +62,7 @@ def markdown(cfg: FederatedConfig, history: FederatedHistory, central: Centralis
         f"# Federated keyword spotting: {cfg.num_nodes} nodes x {cfg.rounds} rounds, preset `{cfg.preset}`",
         "",
         f"Model `{cfg.model}` {cfg.model_kwargs or ''}, partition `{cfg.partition}`, {cfg.local_epochs} local "
-        f"epoch(s)/round, radio `{link.name}` ({link.tx_j_per_bit * 1e9:.2f} nJ/bit up, "
+        f"epoch(s)/round ({cfg.optimizer} lr {cfg.lr:g}, {cfg.lr_schedule} over rounds), radio `{link.name}` ({link.tx_j_per_bit * 1e9:.2f} nJ/bit up, "
         f"{link.rx_j_per_bit * 1e9:.2f} nJ/bit down), profiles `{cfg.analog_profile}` + `{cfg.edge_digital_profile}`.",
         f"One global model message: {_b(history.model_bytes)} on the wire ({history.parameters} values, "
         f"{_b(history.array_bytes)} of .npy data).",

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from memtorch_power.federated.config import FederatedConfig
+from memtorch_power.federated.config import FederatedConfig, round_lr
 from memtorch_power.federated.partition import (
     cap_clips,
     partition_by_speaker,
@@ -78,3 +78,18 @@ def test_accelerator_is_checked_against_the_preset_and_the_machine() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             FederatedConfig(preset="pcm_hwa", accelerator="gpu")
+
+
+def test_round_learning_rate_schedules() -> None:
+    constant = FederatedConfig(rounds=4, lr=0.01, preset="digital")
+    assert [round_lr(constant, r) for r in range(1, 5)] == [0.01] * 4
+    cosine = FederatedConfig(rounds=4, lr=0.01, lr_schedule="cosine", preset="digital")
+    rates = [round_lr(cosine, r) for r in range(1, 5)]
+    # lr (1 + cos(pi (r - 1) / 4)) / 2 by hand: 1, 0.8536, 0.5, 0.1464 of the peak
+    assert rates == pytest.approx([0.01, 0.008536, 0.005, 0.001464], abs=1e-6)
+    assert FederatedConfig.from_json(cosine.to_json()) == cosine
+    assert FederatedConfig.from_run_config(cosine.to_run_config()) == cosine
+    with pytest.raises(ValueError, match="lr_schedule"):
+        FederatedConfig(lr_schedule="linear", preset="digital")
+    with pytest.raises(ValueError, match="server_round must be in 1..4"):
+        round_lr(cosine, 5)
