@@ -81,17 +81,24 @@ BUDGET = ("rounds", "local_epochs", "lr_schedule")
 def borrow_centralised(reports: list[dict[str, Any]]) -> None:
     """A run without a centralised baseline takes that of another run whose baseline would be the
     same (every field equal but :data:`FEDERATED_ONLY`: same clips, model, seed and epochs); failing
-    that, one that differs only in the budget (:data:`BUDGET`), marked ``centralised_budget_differs``."""
+    that, of those that differ only in the budget (:data:`BUDGET`), the one trained for the most epochs,
+    marked ``centralised_budget_differs``."""
     def key(report: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
         cfg = FederatedConfig.from_dict(report["config"])
         values = {k: v for k, v in cfg.to_dict().items() if k not in FEDERATED_ONLY + ignore}
         values["data_root"] = str(Path(cfg.resolved_data_root).resolve())  # a CLI run records the path it resolved
         return values
+    def epochs(report: dict[str, Any]) -> int:
+        cfg = FederatedConfig.from_dict(report["config"])
+        return cfg.rounds * cfg.local_epochs
+
     for report in reports:
         if report.get("centralised"):
             continue
         for ignore in ((), BUDGET):
-            donor = next((r for r in reports if r.get("centralised") and key(r, ignore) == key(report, ignore)), None)
+            donors = [r for r in reports if r.get("centralised") and key(r, ignore) == key(report, ignore)]
+            # of baselines with other budgets, the longest-trained one: the most demanding comparison
+            donor = max(donors, key=epochs, default=None)
             if donor is not None:
                 report["centralised"] = donor["centralised"]
                 report["centralised_from"] = donor["config_file"]
@@ -227,8 +234,12 @@ def main() -> None:
     previous: list[dict[str, Any]] = []
     if args.keep_previous and RESULTS_FILE.is_file():
         given = {str(Path(c)) for c in args.configs}
-        previous = [row for row in json.loads(RESULTS_FILE.read_text(encoding="utf-8"))["runs"]
-                    if str(Path(row["config_file"])) not in given]
+        stored = json.loads(RESULTS_FILE.read_text(encoding="utf-8"))["runs"]
+        previous = [row for row in stored if str(Path(row["config_file"])) not in given]
+        timed = {str(Path(row["config_file"])): row["wall_s"] for row in stored if row.get("wall_s") is not None}
+        for report in reports:  # a reused run keeps the wall time measured when it ran
+            if report["wall_s"] is None:
+                report["wall_s"] = timed.get(str(Path(report["config_file"])))
     lenders = [report_from_summary(row) for row in previous]
     borrow_centralised(reports + [lender for lender in lenders if lender["centralised"]])
     summaries = previous + [summarise(r) for r in reports]

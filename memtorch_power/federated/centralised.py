@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from memtorch_power.federated.config import FederatedConfig, round_lr
+from memtorch_power.federated.config import FederatedConfig, round_analog_lr, round_lr
 from memtorch_power.federated.costs import training_energy_j
 from memtorch_power.federated.data import load_node_data, load_test_data
 from memtorch_power.federated.radio import get_link
@@ -101,7 +101,8 @@ def run_centralised(cfg: FederatedConfig, progress: bool = True) -> CentralisedH
     records = [CentralRecord(0, *evaluate(model, test.x, test.y, cfg.eval_batch_size), 0.0, link.tx_energy_j(raw))]
     for server_round in tqdm(range(1, cfg.rounds + 1), desc="centralised baseline", disable=not progress):
         result = train_local(model, x, y, cfg.local_epochs, cfg.batch_size, round_lr(cfg, server_round), cfg.optimizer,
-                             cfg.momentum, seed=cfg.seed * 1000 + server_round * 31)
+                             cfg.momentum, seed=cfg.seed * 1000 + server_round * 31,
+                             analog_lr=round_analog_lr(cfg, server_round))
         train_j = training_energy_j(model, tuple(x.shape[1:]), result.batch_sizes, cfg.analog_profile,
                                     cfg.cloud_digital_profile, side="digital")
         records.append(CentralRecord(server_round, *evaluate(model, test.x, test.y, cfg.eval_batch_size), train_j))

@@ -21,7 +21,7 @@ from flwr.app import ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 from torch import nn
 
-from memtorch_power.federated.config import FederatedConfig, round_lr
+from memtorch_power.federated.config import FederatedConfig, round_analog_lr, round_lr
 from memtorch_power.federated.costs import reprogramming_energy_j, training_energy_j
 from memtorch_power.federated.data import load_node_data
 from memtorch_power.federated.training import train_local
@@ -76,6 +76,7 @@ def local_round(cfg: FederatedConfig, server_round: int, arrays: dict, partition
         model, data.x, data.y, cfg.local_epochs, cfg.batch_size, round_lr(cfg, server_round), cfg.optimizer,
         cfg.momentum, seed=cfg.seed * 1000 + server_round * 31 + partition_id,
         fail_after_batches=max(1, steps_per_epoch * cfg.local_epochs // 2) if fail else None,
+        analog_lr=round_analog_lr(cfg, server_round),
     )
     train_j = training_energy_j(model, tuple(data.x.shape[1:]), result.batch_sizes,
                                 cfg.analog_profile, cfg.edge_digital_profile)

@@ -29,7 +29,8 @@ _FALLBACK_ROOTS = (
     Path("/work/shared/data/speech_commands_mini"),
 )
 
-PRESETS_ALLOWED = ("digital", "pcm_hwa", "pcm_training", "pcm_mixed_precision", "ideal")
+PRESETS_ALLOWED = ("digital", "pcm_hwa", "pcm_training", "pcm_mixed_precision", "pcm_tiki_taka", "pcm_tiki_taka_adapt",
+                   "ideal")
 PARTITIONS = ("speaker", "iid")
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -77,6 +78,9 @@ class FederatedConfig:
         optimizer: local optimizer, ``"sgd"``, ``"adam"`` or ``"adamw"`` (see
             :func:`memtorch_power.optim.optimizer_for`).
         lr: learning rate of the local optimizer (its peak under a round schedule).
+        analog_lr: learning rate of the analog tiles' weights when it should differ from ``lr``
+            (the pulsed update of in-memory presets such as ``pcm_tiki_taka_adapt``, see
+            :func:`memtorch_power.optim.optimizer_for`); None: ``lr``. Follows ``lr_schedule``.
         lr_schedule: the local learning rate across rounds: ``"constant"`` (every round trains at
             ``lr``) or ``"cosine"`` (round ``r`` of ``R`` trains at ``lr * (1 + cos(pi (r-1) / R)) / 2``,
             the cosine annealing of Loshchilov & Hutter, arXiv:1608.03983, stepped once per round;
@@ -125,6 +129,7 @@ class FederatedConfig:
     exclude_depthwise: bool = True
     optimizer: str = "sgd"
     lr: float = 0.05
+    analog_lr: float | None = None
     lr_schedule: str = "constant"
     momentum: float = 0.9
     server_lr: float = 1.0
@@ -174,6 +179,8 @@ class FederatedConfig:
             raise ValueError(f"round_timeout_s must be > 0, got {self.round_timeout_s}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.analog_lr is not None and not self.analog_lr > 0:
+            raise ValueError(f"analog_lr must be > 0 or None, got {self.analog_lr}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not self.server_lr > 0:
@@ -267,12 +274,23 @@ def round_lr(cfg: FederatedConfig, server_round: int) -> float:
     Raises:
         ValueError: ``server_round`` outside 1 .. ``cfg.rounds``.
     """
+    return float(cfg.lr) * _round_factor(cfg, server_round)
+
+
+def round_analog_lr(cfg: FederatedConfig, server_round: int) -> float | None:
+    """The analog tiles' learning rate of round ``server_round``: ``cfg.analog_lr`` under
+    ``cfg.lr_schedule`` as :func:`round_lr`, or None (the tiles follow :func:`round_lr`)."""
+    factor = _round_factor(cfg, server_round)
+    return None if cfg.analog_lr is None else float(cfg.analog_lr) * factor
+
+
+def _round_factor(cfg: FederatedConfig, server_round: int) -> float:
     if not 1 <= server_round <= cfg.rounds:
         raise ValueError(f"server_round must be in 1..{cfg.rounds}, got {server_round}")
     if cfg.lr_schedule == "constant":
-        return float(cfg.lr)
-    return float(cfg.lr) * 0.5 * (1.0 + math.cos(math.pi * (server_round - 1) / cfg.rounds))
+        return 1.0
+    return 0.5 * (1.0 + math.cos(math.pi * (server_round - 1) / cfg.rounds))
 
 
 __all__ = ["DATA_ENV_VAR", "FederatedConfig", "LR_SCHEDULES", "PARTITIONS", "PRESETS_ALLOWED", "default_data_root",
-           "round_lr"]
+           "round_analog_lr", "round_lr"]

@@ -46,6 +46,7 @@ def train_local(
     momentum: float = 0.9,
     seed: int = 0,
     fail_after_batches: int | None = None,
+    analog_lr: float | None = None,
 ) -> LocalTraining:
     """Train ``model`` in place on ``(x, y)`` for ``epochs`` shuffled epochs.
 
@@ -56,11 +57,13 @@ def train_local(
         seed: seed of the shuffles.
         fail_after_batches: raise :class:`InjectedFailure` after this many batches
             (fault injection; ``None`` never).
+        analog_lr: learning rate of the analog tiles when it differs from ``lr`` (see
+            :func:`memtorch_power.optim.optimizer_for`); None: ``lr``.
     """
     if len(y) == 0:
         raise ValueError("train_local: no training examples")
     extra = {"momentum": momentum} if optimizer == "sgd" else {}
-    opt = optimizer_for(model, lr=lr, optimizer=optimizer, **extra)
+    opt = optimizer_for(model, lr=lr, optimizer=optimizer, analog_lr=analog_lr, **extra)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     result = LocalTraining()

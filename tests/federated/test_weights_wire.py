@@ -109,3 +109,29 @@ def test_init_from_loads_trained_digital_weights_and_widens_input_ranges(tmp_pat
         build_node_model(FederatedConfig(preset="digital", init_from=str(tmp_path / "absent.pt")))
     with pytest.raises(ValueError, match="input_range_std_alpha needs a hardware-aware preset"):
         FederatedConfig(preset="digital", input_range_std_alpha=10.0)
+
+
+def test_in_array_nodes_send_what_their_pcm_arrays_learned() -> None:
+    """pcm_tiki_taka_adapt nodes: local training moves the analog weights by the tiles' pulsed
+    update at ``analog_lr`` (0: no pulses, the PCM weights stay), and the arrays a node sends
+    program a fresh model to the same weights."""
+    from memtorch_power.federated.training import train_local
+
+    cfg = FederatedConfig(preset="pcm_tiki_taka_adapt", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
+                          optimizer="sgd", lr=0.01, analog_lr=1.0, momentum=0.0)
+    x, y = torch.randn(64, 1, 10, 98), torch.randint(0, 12, (64,))
+    analog = [f"{name}.weight" for name, _ in analog_layers(build_node_model(cfg))]
+    moved = {}
+    for analog_lr in (1.0, 1e-9):
+        torch.manual_seed(0)
+        model = build_node_model(cfg)
+        before = model_arrays(model)
+        train_local(model, x, y, 2, 16, cfg.lr, cfg.optimizer, 0.0, analog_lr=analog_lr)
+        after = model_arrays(model)
+        moved[analog_lr] = max(float(np.abs(after[k] - before[k]).max()) for k in analog)
+    assert moved[1.0] > 0.05 and moved[1e-9] < 1e-3
+    fresh = build_node_model(cfg)
+    load_arrays(fresh, after)
+    again = model_arrays(fresh)
+    for key in analog:
+        np.testing.assert_allclose(again[key].reshape(after[key].shape), after[key], atol=1e-6)
