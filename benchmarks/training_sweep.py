@@ -52,11 +52,21 @@ class Variant:
         return FAMILIES[self.name.split(":", 1)[0]][0]
 
 
-def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every: int = 1) -> RPUConfigBase:
+def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every: int = 1,
+                     constant_step: bool = False, pulse_noise: bool = True) -> RPUConfigBase:
+    """``constant_step``: every SET pulse moves a PCM device by ``dw_min`` whatever its
+    conductance (``ExpStepDevice``'s ``A_up``/``A_down`` 0; the preset's step is 28x ``dw_min``
+    from a reset device); ``pulse_noise`` False: no pulse-to-pulse variation (``dw_min_std`` 0,
+    the preset's 0.6). Both are diagnostics of what limits training, not devices."""
     config = MixedPrecisionPCMPreset()
     config.mapping = dataclasses.replace(_pulsed_mapping(), weight_scaling_omega=omega)
     config.device.granularity = granularity  # chi threshold; 0: the device's dw_min
     config.device.device.refresh_every = refresh_every
+    for device in config.device.device.unit_cell_devices:
+        if constant_step:
+            device.A_up = device.A_down = 0.0
+        if not pulse_noise:
+            device.dw_min_std = 0.0
     return config
 
 
@@ -98,6 +108,11 @@ VARIANTS = {v.name: v for v in (
     Variant("mp:tile_lr_0.1_omega_1.4", "tile step 0.1 with weights up to 1.4 device units (finer PCM pulses)",
             {**_SGD, "analog_lr": 0.1}, {"omega": 1.4}),
     Variant("mp:refresh_10", "refresh check every 10 updates instead of every update", _SGD, {"refresh_every": 10}),
+    # diagnostics (docs/kws_accuracy_notes.md): which property of the PCM update costs the accuracy
+    Variant("mp:tile_lr_0.1_constant_step", "diagnostic: PCM steps independent of conductance (no 28x first pulses)",
+            {**_SGD, "analog_lr": 0.1}, {"constant_step": True}),
+    Variant("mp:tile_lr_0.1_no_pulse_noise", "diagnostic: PCM pulses without pulse-to-pulse variation",
+            {**_SGD, "analog_lr": 0.1}, {"pulse_noise": False}),
     # -- pcm_tiki_taka (issue 13) ------------------------------------------------------------------
     Variant("tt:default", "one fast-array column transferred per mini-batch, fast lr 1.0, transfer scaled by 0.1",
             {**_SGD, "analog_lr": 0.1}),
