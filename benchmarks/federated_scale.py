@@ -10,10 +10,10 @@ energy, and the node failure.
 
     .venv/bin/python benchmarks/federated_scale.py --configs \\
         recipes/configs/federated_kws_logmel40.yaml recipes/configs/federated_kws_logmel40_pcm.yaml
-    .venv/bin/python benchmarks/federated_scale.py --keep-previous --configs \
+    .venv/bin/python benchmarks/federated_scale.py --keep-previous --configs \\
         recipes/configs/federated_kws_logmel40_local5_cosine.yaml   # add one run to the earlier ones
     # the same run's own centralised baseline (same clips, epochs and schedule), trained afterwards:
-    .venv/bin/python benchmarks/federated_scale.py --reuse --keep-previous --train-centralised --configs \
+    .venv/bin/python benchmarks/federated_scale.py --reuse --keep-previous --train-centralised --configs \\
         recipes/configs/federated_kws_logmel40_local5_cosine.yaml
 """
 
@@ -103,9 +103,8 @@ def borrow_centralised(reports: list[dict[str, Any]]) -> None:
                 report["centralised"] = donor["centralised"]
                 report["centralised_from"] = donor["config_file"]
                 report["centralised_budget_differs"] = bool(ignore)
-                donor_cfg = FederatedConfig.from_dict(donor["config"])
-                report["centralised_epochs"] = donor_cfg.rounds * donor_cfg.local_epochs
-                report["centralised_lr_schedule"] = donor_cfg.lr_schedule
+                report["centralised_epochs"] = epochs(donor)
+                report["centralised_lr_schedule"] = FederatedConfig.from_dict(donor["config"]).lr_schedule
                 report["comparison"]["raw_audio_bytes"] = donor["comparison"]["raw_audio_bytes"]
                 report["comparison"]["centralised_total_j"] = donor["comparison"]["centralised_total_j"]
                 break
