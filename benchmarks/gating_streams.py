@@ -52,22 +52,27 @@ def scenarios(dense_minutes: float, sparse_hours: float) -> dict[str, dict[str, 
     }
 
 
-def suffix(min_windows: int) -> str:
-    """Run-name suffix of a detector setting (none for the default of one window)."""
-    return "" if min_windows == 1 else f"_mw{min_windows}"
+def suffix(min_windows: int, smooth_windows: int = 1) -> str:
+    """Run-name suffix of a detector setting (none for the default: no smoothing, one window)."""
+    return ("" if smooth_windows == 1 else f"_s{smooth_windows}") + ("" if min_windows == 1 else f"_mw{min_windows}")
+
+
+def setting_suffix(meta: dict[str, Any]) -> str:
+    """:func:`suffix` of a run from its metadata (runs saved before smoothing existed: none)."""
+    return suffix(meta.get("min_windows", 1), meta.get("smooth_windows", 1))
 
 
 def measure(checkpoint: str, run_root: Path, dense_minutes: float, sparse_hours: float,
-            min_windows: int = 1) -> dict[str, Any]:
+            min_windows: int = 1, smooth_windows: int = 1, extra_thresholds: tuple[float, ...] = ()) -> dict[str, Any]:
     """Run every scenario; returns the runs' metadata and sweep rows (names suffixed by
     :func:`suffix`)."""
     spotter = load_spotter(checkpoint)
     runs: dict[str, Any] = {}
     for scenario, settings in scenarios(dense_minutes, sparse_hours).items():
-        name = scenario + suffix(min_windows)
+        name = scenario + suffix(min_windows, smooth_windows)
         started = time.perf_counter()
-        cfg = GatingConfig(checkpoint=checkpoint, thresholds=THRESHOLDS, chunk_s=600.0, min_windows=min_windows,
-                           **settings)
+        cfg = GatingConfig(checkpoint=checkpoint, thresholds=sorted(set(THRESHOLDS) | set(extra_thresholds)),
+                           chunk_s=600.0, min_windows=min_windows, smooth_windows=smooth_windows, **settings)
         result = run_gating(cfg, run_root / name, spotter=spotter, progress=True)
         runs[name] = {"meta": result.meta, "sweep": result.rows, "wall_s": time.perf_counter() - started,
                       "report": str(result.paths["json"])}
@@ -81,8 +86,8 @@ def _stats(row: dict[str, Any]) -> DetectionStats:
 
 
 def combine_runs(runs: dict[str, Any], checkpoint: str, out_dir: Path) -> Path:
-    """Add up the default streams' counts (one window per detection) threshold by threshold, price them as one stream and write the
-    report into ``out_dir``; returns its ``gating.json``."""
+    """Add up the two streams' counts (one detector setting) threshold by threshold, price them as
+    one stream and write the report into ``out_dir``; returns its ``gating.json``."""
     combined = combine_stats([[_stats(row) for row in run["sweep"]] for run in runs.values()])
     spotter = load_spotter(checkpoint)
     config = next(iter(runs.values()))["meta"]["config"]
@@ -96,15 +101,25 @@ def combine_runs(runs: dict[str, Any], checkpoint: str, out_dir: Path) -> Path:
     return write_gating_report(out_dir, sweep_rows(combined, costs), meta)["json"]
 
 
-def operating_point(runs: dict[str, Any], tail: str = "") -> dict[str, Any]:
-    """The highest-hit-rate threshold whose false alarms per hour on the long (sparse) stream are at
-    most the target, with its hit rate on the dense stream (most keywords); the highest threshold if
-    none qualifies. ``tail``: the runs' name suffix (:func:`suffix`)."""
+def operating_point(runs: dict[str, Any], tail: str = "", chosen: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The operating point of one detector setting (``tail``: the runs' name suffix, :func:`suffix`).
+
+    With ``chosen`` (``benchmarks/gating_rules.py``'s choice on validation streams, for this
+    setting), its threshold, as measured on the test streams. Without, the highest-hit-rate
+    threshold whose false alarms per hour on the long (sparse) test stream are at most the target
+    (the highest threshold if none qualifies): picked on the test streams themselves, so optimistic.
+    """
     sparse = {r["threshold"]: r for r in runs["sparse" + tail]["sweep"]}
     dense = {r["threshold"]: r for r in runs["dense" + tail]["sweep"]}
-    allowed = [t for t, r in sparse.items() if r["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR]
-    threshold = max(allowed, key=lambda t: (dense[t]["hit_rate"], t)) if allowed else max(sparse)
-    return {"min_windows": runs["dense" + tail]["meta"].get("min_windows", 1), "threshold": threshold,
+    if chosen is not None:
+        threshold = min(sparse, key=lambda t: abs(t - chosen["threshold"]))
+        allowed = [threshold] if sparse[threshold]["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR else []
+    else:
+        allowed = [t for t, r in sparse.items() if r["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR]
+        threshold = max(allowed, key=lambda t: (dense[t]["hit_rate"], t)) if allowed else max(sparse)
+    meta = runs["dense" + tail]["meta"]
+    return {"min_windows": meta.get("min_windows", 1), "smooth_windows": meta.get("smooth_windows", 1),
+            "threshold": threshold, "chosen_on": "validation" if chosen is not None else "test",
             "false_alarms_per_hour_target_met": bool(allowed),
             "hit_rate": dense[threshold]["hit_rate"], "hit_rate_interval": dense[threshold]["hit_rate_interval"],
             "false_alarms_per_hour": sparse[threshold]["false_alarms_per_hour"],
@@ -138,7 +153,7 @@ def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoi
              "stream's hours. Savings: always-on energy / gated energy per hour of that stream.", ""]
     for name, run in runs.items():
         meta = run["meta"]
-        lines += [f"**{name}** (a detection needs {meta.get('min_windows', 1)} flagged window(s)): "
+        lines += [f"**{name}** ({_setting(meta)}): "
                   f"{meta['duration_s'] / 3600:.2f} h, {meta['keywords']} keywords and "
                   f"{meta['distractors']} other words placed ({meta['config']['events_per_minute']:g} clips/min, "
                   f"{100 * meta['config']['distractor_share']:.0f} % other words), {meta['chunks']} chunks, "
@@ -154,15 +169,17 @@ def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoi
             accepts = "n/a" if not r.get("distractors") else (
                 f"{100 * r['false_accept_rate']:.1f} % ({r['distractors_triggered']}/{r['distractors']}) "
                 f"[{100 * r['false_accept_rate_interval'][0]:.1f}, {100 * r['false_accept_rate_interval'][1]:.1f}]")
-            lines.append(f"| {r['threshold']:.2f} | {hit} | {r['false_alarms_per_hour']:.2f} ({r['false_alarms']}) "
+            lines.append(f"| {r['threshold']:.3f} | {hit} | {r['false_alarms_per_hour']:.2f} ({r['false_alarms']}) "
                          f"[{low:.2f}, {high:.2f}] | {accepts} | {r.get('false_alarms_on_noise', 'n/a')} | "
                          f"{100 * r['transmitted_fraction']:.2f} % | {r['savings']:.1f}x |")
         lines.append("")
     for point in points:
         met = point["false_alarms_per_hour_target_met"] and point["hit_rate_target_met"]
-        lines += [f"Operating point with {point['min_windows']} window(s) per detection (issue 17 target: "
+        picked = ("chosen on the validation streams (`benchmarks/gating_rules.py`), measured here once"
+                  if point.get("chosen_on") == "validation" else "picked on these test streams (optimistic)")
+        lines += [f"Operating point, {_setting(point)} (issue 17 target: "
                   f"≥ {100 * TARGET_HIT_RATE:.0f} % hits at ≤ "
-              f"{TARGET_FALSE_ALARMS_PER_HOUR:g} false alarm per hour): threshold {point['threshold']:.2f}, "
+              f"{TARGET_FALSE_ALARMS_PER_HOUR:g} false alarm per hour): threshold {point['threshold']:.3f} {picked}, "
               f"{100 * point['hit_rate']:.1f} % hits [{100 * point['hit_rate_interval'][0]:.1f}, "
               f"{100 * point['hit_rate_interval'][1]:.1f}] on the dense stream, "
               f"{point['false_alarms_per_hour']:.2f} false alarms per hour [{point['false_alarms_per_hour_interval'][0]:.2f}, "
@@ -184,6 +201,13 @@ def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoi
     return "\n".join(lines)
 
 
+def _setting(meta: dict[str, Any]) -> str:
+    """``posteriors averaged over 3 windows, a detection needs 2 flagged window(s)``."""
+    smooth = int(meta.get("smooth_windows", 1))
+    return (f"posteriors averaged over {smooth} windows, " if smooth > 1 else "") + \
+        f"a detection needs {meta.get('min_windows', 1)} flagged window(s)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="KeywordSpotter checkpoint of the detector")
@@ -195,18 +219,37 @@ def main() -> None:
     parser.add_argument("--min-windows", type=int, default=1,
                         help="flagged windows a detection needs (runs with another value than 1 are added "
                              "beside the default ones, named <scenario>_mw<N>)")
+    parser.add_argument("--smooth-windows", type=int, default=1,
+                        help="average each keyword's posterior over this many windows (runs named <scenario>_s<N>)")
+    parser.add_argument("--rule-from", default=None,
+                        help="benchmarks/gating_rules.py's results JSON: run its rule (smoothing, windows) and "
+                             "report the test streams at its validation-chosen threshold")
+    parser.add_argument("--fresh", action="store_true",
+                        help="drop the runs kept in the results file (a new detector checkpoint)")
     args = parser.parse_args()
     run_root = Path(args.run_root)
     previous = RESULTS / "gating_streams.json"
-    runs = json.loads(previous.read_text(encoding="utf-8"))["runs"] if previous.is_file() else {}
+    stored = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() and not args.fresh else {}
+    runs, choice = stored.get("runs", {}), stored.get("validation_choice")
+    min_windows, smooth_windows, extra = args.min_windows, args.smooth_windows, ()
+    if args.rule_from:
+        rules = json.loads(Path(args.rule_from).read_text(encoding="utf-8"))
+        if rules.get("checkpoint") != args.checkpoint:
+            raise SystemExit(f"--rule-from was chosen for {rules.get('checkpoint')!r}, not {args.checkpoint!r}")
+        choice = dict(rules["chosen"], split=rules["split"])
+        min_windows, smooth_windows, extra = choice["min_windows"], choice["smooth_windows"], (choice["threshold"],)
     if not args.reuse:
-        runs.update(measure(args.checkpoint, run_root, args.dense_minutes, args.sparse_hours, args.min_windows))
-    settings = sorted({run["meta"].get("min_windows", 1) for run in runs.values()})
-    points = [operating_point(runs, suffix(n)) for n in settings]
-    defaults = {name: run for name, run in runs.items() if name in ("dense", "sparse")}
+        runs.update(measure(args.checkpoint, run_root, args.dense_minutes, args.sparse_hours, min_windows,
+                            smooth_windows, extra))
+    settings = sorted({setting_suffix(run["meta"]) for run in runs.values()})
+    tail = None if choice is None else suffix(choice["min_windows"], choice["smooth_windows"])
+    points = [operating_point(runs, name, choice if name == tail else None) for name in settings]
+    # the report the system report reads: the validation-chosen rule's streams, else the default ones
+    combined_tail = tail if tail is not None and "dense" + tail in runs else ""
+    defaults = {name: runs[name + combined_tail] for name in ("dense", "sparse")}
     combined = combine_runs(defaults, args.checkpoint, run_root / "combined")
     save_results("gating_streams", {"checkpoint": args.checkpoint, "runs": runs, "operating_points": points,
-                                    "combined_report": str(combined)})
+                                    "validation_choice": choice, "combined_report": str(combined)})
     for name in runs:
         shutil.copyfile(run_root / name / "gating.png", RESULTS / f"gating_streams_{name}.png")
     text = report_markdown(runs, points, args.checkpoint, combined)

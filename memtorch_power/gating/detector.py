@@ -1,7 +1,8 @@
 """Sliding-window wake-word detection and its hit rate / false alarms per hour.
 
-* :func:`score_stream`: a scorer (waveform windows -> keyword score in [0, 1]) over windows
-  of ``window_s`` every ``hop_s``.
+* :func:`score_stream`: a scorer (waveform windows -> keyword score in [0, 1], or every keyword's
+  posterior) over windows of ``window_s`` every ``hop_s``, optionally smoothed over several windows
+  (:func:`smooth_posteriors`).
 * :func:`detect`: windows whose score exceeds the threshold are *flagged*; flagged windows
   starting within ``refractory_s`` of the previous flagged one merge into one detection.
 * :func:`evaluate_detections`: a *hit* is a placed keyword overlapped by a detection; a
@@ -24,7 +25,8 @@ from tqdm.auto import tqdm
 from memtorch_power.gating.stream import PlacedClip, Stream
 from memtorch_power.kws.compare_report import wilson_interval
 
-#: ``windows float32 [N, samples] in [-1, 1] -> scores [N]`` (max keyword posterior).
+#: ``windows float32 [N, samples] in [-1, 1] -> scores [N]`` (max keyword posterior) or
+#: ``[N, K]`` (every keyword's posterior).
 Scorer = Callable[[torch.Tensor], "np.ndarray | torch.Tensor"]
 
 
@@ -48,20 +50,64 @@ def window_starts(num_samples: int, sample_rate: int, window_s: float, hop_s: fl
     return np.arange(0, num_samples - window + 1, hop, dtype=np.int64)
 
 
-def score_stream(stream: Stream, scorer: Scorer, window_s: float = 1.0, hop_s: float = 0.25,
-                 batch_size: int = 256, progress: bool = False) -> WindowScores:
-    """Run ``scorer`` on every window of ``stream`` (in batches of ``batch_size``)."""
+def window_outputs(stream: Stream, scorer: Scorer, window_s: float = 1.0, hop_s: float = 0.25,
+                   batch_size: int = 256, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``scorer`` on every window of ``stream`` (in batches of ``batch_size``).
+
+    Returns:
+        ``(starts_s [N], outputs)``: where each window begins (s) and what the scorer gave for it,
+        ``[N]`` scores or ``[N, K]`` per-keyword posteriors.
+    """
     starts = window_starts(len(stream.audio), stream.sample_rate, window_s, hop_s)
     window = int(round(window_s * stream.sample_rate))
     audio = torch.from_numpy(np.ascontiguousarray(stream.audio, dtype=np.float32))
-    scores = np.zeros(len(starts), dtype=np.float64)
+    outputs: list[np.ndarray] = []
     for begin in tqdm(range(0, len(starts), batch_size), desc="scoring windows", disable=not progress):
-        chunk = starts[begin : begin + batch_size]
-        windows = torch.stack([audio[s : s + window] for s in chunk])
+        windows = torch.stack([audio[s : s + window] for s in starts[begin : begin + batch_size]])
         out = scorer(windows)
-        scores[begin : begin + len(chunk)] = np.asarray(out.detach().cpu() if isinstance(out, torch.Tensor) else out,
-                                                        dtype=np.float64).reshape(-1)
-    return WindowScores(starts / stream.sample_rate, scores, window_s, hop_s)
+        outputs.append(np.asarray(out.detach().cpu() if isinstance(out, torch.Tensor) else out, dtype=np.float64))
+    return starts / stream.sample_rate, (np.concatenate(outputs) if outputs else np.zeros(0))
+
+
+def smooth_posteriors(posteriors: np.ndarray, windows: int) -> np.ndarray:
+    """Causal moving average of each keyword's posterior over the last ``windows`` windows (fewer
+    at the start), the posterior smoothing of Chen, Parada & Heigold (ICASSP 2014, "Small-footprint
+    keyword spotting using deep neural networks", eq. 1): a keyword must score high over several
+    overlapping windows, a spurious spike is diluted. ``posteriors`` is ``[N]`` or ``[N, K]``;
+    ``windows=1`` returns it unchanged.
+
+    Raises:
+        ValueError: ``windows < 1``.
+    """
+    if windows < 1:
+        raise ValueError(f"smooth_windows must be >= 1, got {windows}")
+    values = np.asarray(posteriors, dtype=np.float64)
+    if windows == 1 or len(values) == 0:
+        return values
+    totals = np.cumsum(values, axis=0)
+    lagged = np.concatenate([np.zeros((windows,) + values.shape[1:]), totals[:-windows]])[: len(values)]
+    counts = np.minimum(np.arange(1, len(values) + 1), windows).reshape((-1,) + (1,) * (values.ndim - 1))
+    return (totals - lagged) / counts
+
+
+def scores_from_outputs(starts_s: np.ndarray, outputs: np.ndarray, window_s: float, hop_s: float,
+                        smooth_windows: int = 1) -> WindowScores:
+    """Window scores from a scorer's outputs: smoothed (:func:`smooth_posteriors`), then the
+    highest keyword posterior of each window when ``outputs`` is ``[N, K]``."""
+    smoothed = smooth_posteriors(outputs, smooth_windows)
+    scores = smoothed.max(axis=1, initial=0.0) if smoothed.ndim == 2 else smoothed.reshape(-1)
+    return WindowScores(np.asarray(starts_s, dtype=np.float64), scores, window_s, hop_s)
+
+
+def score_stream(stream: Stream, scorer: Scorer, window_s: float = 1.0, hop_s: float = 0.25,
+                 batch_size: int = 256, progress: bool = False, smooth_windows: int = 1) -> WindowScores:
+    """Score every window of ``stream`` (:func:`window_outputs`, then :func:`scores_from_outputs`).
+
+    ``scorer`` returns one score per window or every keyword's posterior (``KeywordScorer.posteriors``);
+    with ``smooth_windows > 1`` the outputs are averaged over that many windows first.
+    """
+    starts_s, outputs = window_outputs(stream, scorer, window_s, hop_s, batch_size, progress)
+    return scores_from_outputs(starts_s, outputs, window_s, hop_s, smooth_windows)
 
 
 @dataclass(frozen=True)
@@ -252,5 +298,6 @@ def sweep(scores: WindowScores, events: Sequence[PlacedClip], duration_s: float,
 
 __all__ = [
     "Detection", "DetectionStats", "Scorer", "WindowScores", "combine_stats", "detect", "evaluate_detections",
-    "poisson_interval", "score_stream", "sweep", "window_starts",
+    "poisson_interval", "score_stream", "scores_from_outputs", "smooth_posteriors", "sweep", "window_outputs",
+    "window_starts",
 ]

@@ -42,6 +42,8 @@ class GatingConfig:
         refractory_s: detections closer than this are merged into one (s).
         min_windows: a detection needs at least this many flagged windows (1: every flagged window
             counts; 2 drops single-window spikes).
+        smooth_windows: each keyword's posterior is averaged over this many consecutive windows
+            before the threshold (causal; Chen et al., ICASSP 2014; 1: no smoothing).
         thresholds: detection thresholds swept (softmax probability of a keyword, in [0, 1]).
         link: radio link, ``"ble"`` or ``"wifi"``.
         analog_profile: energy profile of the analog detector.
@@ -70,6 +72,7 @@ class GatingConfig:
     hop_s: float = 0.25
     refractory_s: float = 1.0
     min_windows: int = 1
+    smooth_windows: int = 1
     thresholds: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.3, 0.5, 0.7, 0.9])
     link: str = "ble"
     analog_profile: str = "hermes"
@@ -86,8 +89,9 @@ class GatingConfig:
         for name in ("duration_s", "chunk_s", "window_s", "hop_s"):
             if not float(getattr(self, name)) > 0:
                 raise ValueError(f"{name} must be > 0 (seconds), got {getattr(self, name)!r}")
-        if int(self.min_windows) < 1:
-            raise ValueError(f"min_windows must be >= 1, got {self.min_windows!r}")
+        for name in ("min_windows", "smooth_windows"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if not 0.0 <= float(self.distractor_share) <= 1.0:
             raise ValueError(f"distractor_share must be in [0, 1], got {self.distractor_share!r}")
 
@@ -143,7 +147,8 @@ def run_gating(cfg: GatingConfig, run_dir: str | os.PathLike[str], spotter: Spot
             root, length, split=cfg.split, distractor_share=cfg.distractor_share, seed=cfg.seed + 7919 * index,
             events_per_minute=cfg.events_per_minute, min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume,
         )
-        scores = score_stream(stream, scorer, cfg.window_s, cfg.hop_s, progress=progress and len(chunks) == 1)
+        scores = score_stream(stream, scorer.posteriors, cfg.window_s, cfg.hop_s,
+                              progress=progress and len(chunks) == 1, smooth_windows=cfg.smooth_windows)
         parts.append(sweep(scores, stream.events, stream.duration_s, sorted(cfg.thresholds), cfg.refractory_s,
                            cfg.min_windows))
         keywords += len(stream.keyword_events)
@@ -157,7 +162,7 @@ def run_gating(cfg: GatingConfig, run_dir: str | os.PathLike[str], spotter: Spot
         "config": asdict(cfg), "preset": spotter.preset, "duration_s": stats[0].duration_s, "chunks": len(chunks),
         "keywords": keywords, "distractors": distractors,
         "window_s": cfg.window_s, "hop_s": cfg.hop_s, "refractory_s": cfg.refractory_s,
-        "min_windows": cfg.min_windows,
+        "min_windows": cfg.min_windows, "smooth_windows": cfg.smooth_windows,
         "adc_j_per_sample": costs.adc_j_per_sample, "link": costs.link.name,
         "tx_j_per_bit": costs.link.tx_j_per_bit, "detector_j_per_window": costs.detector_j_per_window,
         "server_j_per_window": costs.server_j_per_window, "windows": stats[0].windows,

@@ -42,7 +42,7 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
         "",
         f"Stream: {meta['duration_s'] / 60:.1f} min{_chunks(meta)}, {meta['keywords']} keywords placed, "
         f"{meta['distractors']} distractor words; window {meta['window_s']} s, hop {meta['hop_s']} s, "
-        f"refractory {meta['refractory_s']} s. Detector `{meta['preset']}`.",
+        f"refractory {meta['refractory_s']} s{_rule(meta)}. Detector `{meta['preset']}`.",
         f"Unit costs: ADC {meta['adc_j_per_sample'] * 1e12:.2f} pJ/sample, radio `{meta['link']}` "
         f"{meta['tx_j_per_bit'] * 1e9:.2f} nJ/bit, detector {meta['detector_j_per_window'] * 1e9:.2f} nJ/window, "
         f"server {meta['server_j_per_window'] * 1e9:.2f} nJ/window.",
@@ -62,6 +62,13 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
               "the detector's false accepts per spoken non-keyword), exact Poisson over the stream's hours "
               "(false alarms)."]
     return "\n".join(lines) + "\n"
+
+
+def _rule(meta: dict[str, Any]) -> str:
+    """``, posteriors averaged over 3 windows, 2 flagged windows per detection`` (empty: the defaults)."""
+    smooth, windows = int(meta.get("smooth_windows", 1)), int(meta.get("min_windows", 1))
+    return (f", posteriors averaged over {smooth} windows" if smooth > 1 else "") + \
+        (f", {windows} flagged windows per detection" if windows > 1 else "")
 
 
 def _chunks(meta: dict[str, Any]) -> str:

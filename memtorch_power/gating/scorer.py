@@ -44,7 +44,8 @@ class Spotter:
 
 class KeywordScorer:
     """``windows [N, samples] -> max keyword posterior [N]`` (softmax over all classes,
-    max over the keyword classes: not silence, not unknown).
+    max over the keyword classes: not silence, not unknown); :meth:`posteriors` gives every
+    keyword's posterior ``[N, keywords]`` (what :func:`~.detector.score_stream` smooths).
 
     Args:
         spotter: the trained model; keywords: which class names count (default: the 10
@@ -61,8 +62,12 @@ class KeywordScorer:
         self.extractor = build_feature_extractor(spotter.features, spotter.n_features)
         self.batch_size = batch_size
 
-    @torch.no_grad()
     def __call__(self, windows: Tensor) -> np.ndarray:
+        return self.posteriors(windows).max(axis=1, initial=0.0)
+
+    @torch.no_grad()
+    def posteriors(self, windows: Tensor) -> np.ndarray:
+        """Posterior of every keyword class, ``[N, keywords]`` (softmax over all classes)."""
         network = self.spotter.network
         was_training = network.training
         network.eval()
@@ -70,10 +75,10 @@ class KeywordScorer:
         try:
             for start in range(0, len(windows), self.batch_size):
                 logits = network(self.extractor(windows[start : start + self.batch_size].float()))
-                out.append(torch.softmax(logits, dim=1)[:, self.indices].amax(dim=1))
+                out.append(torch.softmax(logits, dim=1)[:, self.indices])
         finally:
             network.train(was_training)
-        return torch.cat(out).cpu().numpy() if out else np.zeros(0)
+        return torch.cat(out).cpu().numpy() if out else np.zeros((0, len(self.indices)))
 
 
 def load_spotter(path: str | os.PathLike[str]) -> Spotter:

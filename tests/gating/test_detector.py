@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from memtorch_power.gating.detector import WindowScores, detect, evaluate_detections, score_stream, sweep
+from memtorch_power.gating.detector import (
+    WindowScores,
+    detect,
+    evaluate_detections,
+    score_stream,
+    scores_from_outputs,
+    smooth_posteriors,
+    sweep,
+)
 from memtorch_power.gating.stream import PlacedClip, Stream, build_stream
 
 HOP, WIN = 0.5, 1.0
@@ -159,3 +167,48 @@ def test_min_windows_drops_single_window_spikes_and_their_audio() -> None:
     assert strict.transmitted_s == pytest.approx(2.0) and loose.transmitted_s == pytest.approx(3.0)
     with pytest.raises(ValueError, match="min_windows"):
         detect(scores, 0.9, min_windows=0)
+
+
+def test_posterior_smoothing_is_a_causal_moving_average_per_keyword() -> None:
+    posteriors = np.array([[0.0, 1.0], [0.6, 0.0], [0.9, 0.0], [0.3, 0.0]])
+    smoothed = smooth_posteriors(posteriors, 2)
+    # window i averages windows i-1 and i of the same keyword (only window 0 at the start)
+    np.testing.assert_allclose(smoothed, [[0.0, 1.0], [0.3, 0.5], [0.75, 0.0], [0.6, 0.0]])
+    np.testing.assert_allclose(smooth_posteriors(posteriors, 3)[:, 0], [0.0, 0.3, 0.5, 0.6])
+    np.testing.assert_array_equal(smooth_posteriors(posteriors, 1), posteriors)
+    np.testing.assert_allclose(smooth_posteriors(posteriors[:, 0], 2), smoothed[:, 0])
+    with pytest.raises(ValueError, match="smooth_windows"):
+        smooth_posteriors(posteriors, 0)
+
+
+def test_smoothing_drops_a_one_window_spike_and_keeps_a_sustained_keyword() -> None:
+    # keyword 0 high over three windows (a spoken keyword), keyword 1 spikes in one window
+    posteriors = np.zeros((20, 2))
+    posteriors[4:7, 0] = [0.9, 0.95, 0.9]
+    posteriors[14, 1] = 0.95
+    starts = np.arange(20) * HOP
+    raw = scores_from_outputs(starts, posteriors, WIN, HOP)
+    np.testing.assert_allclose(raw.scores, posteriors.max(axis=1))
+    assert len(detect(raw, 0.8)) == 2
+    smooth = scores_from_outputs(starts, posteriors, WIN, HOP, smooth_windows=2)
+    assert [(d.start_s, d.windows) for d in detect(smooth, 0.8)] == [(2.5, 2)]
+    # a spike split between two keywords does not add up: each keyword is smoothed on its own
+    mixed = np.zeros((6, 2))
+    mixed[2, 0], mixed[3, 1] = 0.9, 0.9
+    assert scores_from_outputs(np.arange(6) * HOP, mixed, WIN, HOP, smooth_windows=2).scores.max() == 0.45
+
+
+def test_score_stream_smooths_per_keyword_posteriors() -> None:
+    stream = Stream(np.zeros(16000 * 4, dtype=np.float32), 16000)
+    calls = iter(range(100))
+
+    def two_keywords(windows: torch.Tensor) -> np.ndarray:
+        out = np.zeros((len(windows), 2))
+        for row in range(len(windows)):
+            out[row, next(calls) % 2] = 1.0  # alternates between the keywords
+        return out
+
+    scores = score_stream(stream, two_keywords, window_s=1.0, hop_s=0.5, batch_size=3, smooth_windows=2)
+    assert len(scores.scores) == 7
+    # each keyword is high in every other window: averaged over two windows it is 0.5 (1.0 at the start)
+    np.testing.assert_allclose(scores.scores, [1.0] + [0.5] * 6)

@@ -31,8 +31,13 @@ def test_checkpoint_to_gating_report(tmp_path) -> None:
     spotter = load_spotter(checkpoint)
     assert spotter.preset == "pcm_hwa" and spotter.n_features == 10 and len(spotter.class_names) == 12
     stream = build_stream_from_folder(root, 30.0, max_clips=20, seed=1)
-    scores = KeywordScorer(spotter)(__import__("torch").from_numpy(stream.audio[:32000]).reshape(2, 16000))
+    scorer = KeywordScorer(spotter)
+    windows = __import__("torch").from_numpy(stream.audio[:32000]).reshape(2, 16000)
+    scores, posteriors = scorer(windows), scorer.posteriors(windows)
     assert scores.shape == (2,) and ((scores >= 0) & (scores <= 1)).all()
+    assert posteriors.shape == (2, 10) and (posteriors.sum(axis=1) <= 1 + 1e-6).all()  # 10 keywords of 12 classes
+    # the score is the highest keyword posterior (each analog forward has its own read noise)
+    assert abs(posteriors.max(axis=1) - scores).max() < 0.05
     cfg = GatingConfig(checkpoint=str(checkpoint), data_root=str(root), duration_s=60, hop_s=0.5,
                        thresholds=[0.0, 0.2, 1.0])
     result = run_gating(cfg, tmp_path / "report", spotter=spotter, progress=False)
@@ -55,3 +60,11 @@ def test_checkpoint_to_gating_report(tmp_path) -> None:
     assert chunked.meta["chunks"] == 3 and chunked.meta["duration_s"] == pytest.approx(50.0)
     assert chunked.rows[0]["windows"] == chunked.rows[0]["flagged_windows"] == 39 + 39 + 19  # windows of 20 + 20 + 10 s at a 0.5 s hop
     assert "built and scored in 3 chunks" in chunked.paths["markdown"].read_text()
+    # posteriors averaged over 3 windows: the same windows, and the smoothing is named in the report
+    smooth = run_gating(GatingConfig(checkpoint=str(checkpoint), data_root=str(root), duration_s=60, hop_s=0.5,
+                                     thresholds=[0.0, 0.2, 1.0], smooth_windows=3), tmp_path / "smooth",
+                        spotter=spotter, progress=False)
+    assert smooth.meta["smooth_windows"] == 3 and smooth.rows[0]["windows"] == rows[0]["windows"]
+    assert "posteriors averaged over 3 windows" in smooth.paths["markdown"].read_text()
+    with pytest.raises(ValueError, match="smooth_windows"):
+        GatingConfig(smooth_windows=0)

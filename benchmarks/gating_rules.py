@@ -1,0 +1,179 @@
+"""Choose the wake-word decision rule on *validation* streams (issue 17 §1), into BENCHMARKS.md.
+
+The detector's window score can be thresholded as it is, averaged over the last few windows
+first (posterior smoothing, Chen, Parada & Heigold, ICASSP 2014) and/or required to flag several
+windows per detection. Which combination, and which threshold, is chosen here on streams built
+from the **validation** split (its clips and its region of the noise recordings), never on the
+test streams: ``benchmarks/gating_streams.py --rule-from benchmarks/results/gating_rules.json``
+then reports the test streams once at the chosen rule and threshold.
+
+Each validation stream is scored once (every keyword's posterior per window, cached under
+``--run-root``); every rule is then evaluated on the cached posteriors. Per rule, the operating
+point is the threshold with the highest hit rate on the dense stream among those with at most
+1 false alarm per hour on the sparse stream; the chosen rule is the one with the highest such hit
+rate (ties: fewer false alarms, then the simpler rule).
+
+    .venv/bin/python benchmarks/gating_rules.py \\
+        --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=16.ckpt
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import save_results, update_summary  # noqa: E402
+from gating_streams import TARGET_FALSE_ALARMS_PER_HOUR, TARGET_HIT_RATE, scenarios  # noqa: E402
+
+from memtorch_power.federated.config import default_data_root  # noqa: E402
+from memtorch_power.gating import GatingConfig, KeywordScorer, load_spotter  # noqa: E402
+from memtorch_power.gating.detector import (  # noqa: E402
+    DetectionStats,
+    combine_stats,
+    scores_from_outputs,
+    sweep,
+    window_outputs,
+)
+from memtorch_power.gating.pipeline import chunk_lengths  # noqa: E402
+from memtorch_power.gating.stream import PlacedClip, build_stream_from_folder  # noqa: E402
+
+#: thresholds swept per rule (softmax probability of a keyword)
+THRESHOLDS = [round(t, 3) for t in np.concatenate([np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.99, 0.01),
+                                                   [0.99, 0.995, 0.998, 0.999]])]
+SMOOTH_WINDOWS = (1, 2, 3, 4, 6)
+MIN_WINDOWS = (1, 2, 3)
+
+
+def cached_outputs(checkpoint: str, split: str, scenario: str, settings: dict[str, float],
+                   run_root: Path) -> list[dict[str, Any]]:
+    """Every chunk of one scenario's stream: window starts, per-keyword posteriors and placed
+    clips, scored once and cached in ``run_root/<split>_<scenario>.npz`` (rescored when the
+    checkpoint or the settings differ)."""
+    cfg = GatingConfig(checkpoint=checkpoint, split=split, chunk_s=600.0, **settings)
+    cache = run_root / f"{split}_{scenario}.npz"
+    key = json.dumps({"checkpoint": checkpoint, "config": asdict(cfg)}, sort_keys=True)
+    if cache.is_file():
+        stored = np.load(cache, allow_pickle=False)
+        if str(stored["key"]) == key:
+            events = json.loads(str(stored["events"]))
+            return [{"starts_s": stored[f"starts_{i}"], "outputs": stored[f"outputs_{i}"],
+                     "duration_s": float(stored["durations"][i]), "events": [PlacedClip(**e) for e in chunk]}
+                    for i, chunk in enumerate(events)]
+    root = cfg.data_root or default_data_root()
+    scorer = KeywordScorer(load_spotter(checkpoint))
+    chunks = []
+    for index, length in enumerate(tqdm(chunk_lengths(cfg.duration_s, cfg.chunk_s), desc=f"{split} {scenario}")):
+        stream = build_stream_from_folder(root, length, split=split, distractor_share=cfg.distractor_share,
+                                          seed=cfg.seed + 7919 * index, events_per_minute=cfg.events_per_minute,
+                                          min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume)
+        starts_s, outputs = window_outputs(stream, scorer.posteriors, cfg.window_s, cfg.hop_s)
+        chunks.append({"starts_s": starts_s, "outputs": outputs, "duration_s": stream.duration_s,
+                       "events": stream.events})
+    arrays = {f"starts_{i}": c["starts_s"] for i, c in enumerate(chunks)}
+    arrays.update({f"outputs_{i}": c["outputs"] for i, c in enumerate(chunks)})
+    run_root.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_name(cache.stem + ".partial.npz")
+    np.savez(temporary, key=np.array(key), durations=np.array([c["duration_s"] for c in chunks]),
+             events=np.array(json.dumps([[asdict(e) for e in c["events"]] for c in chunks])), **arrays)
+    temporary.replace(cache)
+    return chunks
+
+
+def evaluate_rule(chunks: list[dict[str, Any]], smooth_windows: int, min_windows: int,
+                  thresholds: list[float], window_s: float, hop_s: float) -> list[DetectionStats]:
+    """The threshold sweep of one rule over every chunk, added up."""
+    return combine_stats([
+        sweep(scores_from_outputs(c["starts_s"], c["outputs"], window_s, hop_s, smooth_windows), c["events"],
+              c["duration_s"], thresholds, min_windows=min_windows)
+        for c in chunks])
+
+
+def operating_point(dense: list[DetectionStats], sparse: list[DetectionStats]) -> dict[str, Any]:
+    """Highest dense hit rate among thresholds with at most the target false alarms per hour on
+    the sparse stream (ties: the higher threshold); the highest threshold if none qualifies."""
+    allowed = [i for i, s in enumerate(sparse) if s.false_alarms_per_hour <= TARGET_FALSE_ALARMS_PER_HOUR]
+    index = max(allowed, key=lambda i: (dense[i].hit_rate, dense[i].threshold)) if allowed else len(sparse) - 1
+    return {"threshold": dense[index].threshold, "false_alarm_target_met": bool(allowed),
+            "dense": dense[index].as_dict(), "sparse": sparse[index].as_dict()}
+
+
+def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, sparse_hours: float) -> dict[str, Any]:
+    """Score the split's streams once and evaluate every rule; returns the rules' operating points."""
+    started = time.perf_counter()
+    streams = {name: cached_outputs(checkpoint, split, name, settings, run_root)
+               for name, settings in scenarios(dense_minutes, sparse_hours).items()}
+    scored_s = time.perf_counter() - started
+    window_s, hop_s = GatingConfig.window_s, GatingConfig.hop_s
+    rules = []
+    for smooth, windows in itertools.product(SMOOTH_WINDOWS, MIN_WINDOWS):
+        dense = evaluate_rule(streams["dense"], smooth, windows, THRESHOLDS, window_s, hop_s)
+        sparse = evaluate_rule(streams["sparse"], smooth, windows, THRESHOLDS, window_s, hop_s)
+        rules.append({"smooth_windows": smooth, "min_windows": windows, **operating_point(dense, sparse)})
+    chosen = max(rules, key=lambda r: (r["false_alarm_target_met"], r["dense"]["hit_rate"],
+                                       -r["sparse"]["false_alarms"], -r["smooth_windows"] - r["min_windows"]))
+    return {"checkpoint": checkpoint, "split": split, "dense_minutes": dense_minutes, "sparse_hours": sparse_hours,
+            "scoring_s": scored_s, "rules": rules,
+            "chosen": {k: chosen[k] for k in ("smooth_windows", "min_windows", "threshold")}}
+
+
+def report_markdown(result: dict[str, Any]) -> str:
+    """The BENCHMARKS.md section."""
+    chosen = result["chosen"]
+    lines = ["## Wake-word decision rule, chosen on validation streams (`benchmarks/gating_rules.py`)", "",
+             f"Detector checkpoint `{result['checkpoint']}`; streams from the **{result['split']}** split (its clips, "
+             f"its region of the noise recordings): dense {result['dense_minutes']:g} min (6 clips/min, 20 % other "
+             f"words), sparse {result['sparse_hours']:g} h (1 clip/min, 90 % other words). Per rule: the threshold "
+             f"with the most dense-stream hits among those with ≤ {TARGET_FALSE_ALARMS_PER_HOUR:g} false alarm per "
+             "hour on the sparse stream. *smooth*: each keyword's posterior averaged over that many windows "
+             "(hop 0.25 s; Chen et al., ICASSP 2014); *windows*: flagged windows a detection needs.", "",
+             "| smooth | windows | threshold | hits (dense) [95 %] | false alarms/h (sparse) [95 %] | "
+             "other words set off (sparse) |",
+             "|---:|---:|---:|---|---|---|"]
+    for rule in result["rules"]:
+        dense, sparse = rule["dense"], rule["sparse"]
+        low, high = dense["hit_rate_interval"]
+        fa_low, fa_high = sparse["false_alarms_per_hour_interval"]
+        mark = " **(chosen)**" if all(rule[k] == chosen[k] for k in chosen) else ""
+        lines.append(f"| {rule['smooth_windows']} | {rule['min_windows']} | {rule['threshold']:.3f}{mark} | "
+                     f"{100 * dense['hit_rate']:.1f} % ({dense['hits']}/{dense['keywords']}) [{100 * low:.1f}, "
+                     f"{100 * high:.1f}] | {sparse['false_alarms_per_hour']:.2f} ({sparse['false_alarms']}) "
+                     f"[{fa_low:.2f}, {fa_high:.2f}]"
+                     f"{'' if rule['false_alarm_target_met'] else ' (none ≤ target)'} | "
+                     f"{sparse['distractors_triggered']}/{sparse['distractors']} |")
+    best = next(r for r in result["rules"] if all(r[k] == chosen[k] for k in chosen))
+    lines += ["", f"Chosen: smooth {chosen['smooth_windows']}, {chosen['min_windows']} window(s), threshold "
+                  f"{chosen['threshold']:.3f} ({100 * best['dense']['hit_rate']:.1f} % hits on validation, target "
+                  f"{100 * TARGET_HIT_RATE:.0f} %). Validation streams scored in {result['scoring_s'] / 60:.1f} min "
+                  "(cached; the rules are evaluated on the cached posteriors). The test streams are reported once "
+                  "with this rule in the next section."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, help="KeywordSpotter checkpoint of the detector")
+    parser.add_argument("--split", default="validation", choices=["training", "validation"],
+                        help="split the streams are built from (never the test split: that is for reporting)")
+    parser.add_argument("--dense-minutes", type=float, default=40.0, help="length of the dense stream (min)")
+    parser.add_argument("--sparse-hours", type=float, default=4.0, help="length of the sparse stream (h)")
+    parser.add_argument("--run-root", default="runs/gating_rules", help="where the scored posteriors are cached")
+    args = parser.parse_args()
+    result = measure(args.checkpoint, Path(args.run_root), args.split, args.dense_minutes, args.sparse_hours)
+    save_results("gating_rules", result)
+    text = report_markdown(result)
+    update_summary("gating_rules", text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
