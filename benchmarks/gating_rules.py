@@ -13,6 +13,12 @@ point is the threshold with the highest hit rate on the dense stream among those
 1 false alarm per hour on the sparse stream; the chosen rule is the one with the highest such hit
 rate (ties: fewer false alarms, then the simpler rule).
 
+With ``--second-checkpoint`` a two-pass detector is evaluated as well (a second, independently
+trained model checks the windows the first one flags, as in two-pass wake-word detectors such as
+Apple's "Hey Siri", Apple Machine Learning Journal 2017): a window counts when both models score
+it above the threshold. These rows are measured for the record; the chosen rule is always a
+single-model one (the pipeline prices one detector).
+
     .venv/bin/python benchmarks/gating_rules.py \\
         --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=16.ckpt
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import sys
 import time
 from dataclasses import asdict
@@ -66,24 +73,28 @@ def cached_outputs(checkpoint: str, split: str, scenario: str, settings: dict[st
         stored = np.load(cache, allow_pickle=False)
         if str(stored["key"]) == key:
             events = json.loads(str(stored["events"]))
+            seconds = stored["scoring_s"] if "scoring_s" in stored else np.full(len(events), np.nan)
             return [{"starts_s": stored[f"starts_{i}"], "outputs": stored[f"outputs_{i}"],
-                     "duration_s": float(stored["durations"][i]), "events": [PlacedClip(**e) for e in chunk]}
+                     "duration_s": float(stored["durations"][i]), "events": [PlacedClip(**e) for e in chunk],
+                     "scoring_s": float(seconds[i])}
                     for i, chunk in enumerate(events)]
     root = cfg.data_root or default_data_root()
     scorer = KeywordScorer(load_spotter(checkpoint))
     chunks = []
     for index, length in enumerate(tqdm(chunk_lengths(cfg.duration_s, cfg.chunk_s), desc=f"{split} {scenario}")):
+        started = time.perf_counter()
         stream = build_stream_from_folder(root, length, split=split, distractor_share=cfg.distractor_share,
                                           seed=cfg.seed + 7919 * index, events_per_minute=cfg.events_per_minute,
                                           min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume)
         starts_s, outputs = window_outputs(stream, scorer.posteriors, cfg.window_s, cfg.hop_s)
         chunks.append({"starts_s": starts_s, "outputs": outputs, "duration_s": stream.duration_s,
-                       "events": stream.events})
+                       "events": stream.events, "scoring_s": time.perf_counter() - started})
     arrays = {f"starts_{i}": c["starts_s"] for i, c in enumerate(chunks)}
     arrays.update({f"outputs_{i}": c["outputs"] for i, c in enumerate(chunks)})
     run_root.mkdir(parents=True, exist_ok=True)
     temporary = cache.with_name(cache.stem + ".partial.npz")
     np.savez(temporary, key=np.array(key), durations=np.array([c["duration_s"] for c in chunks]),
+             scoring_s=np.array([c["scoring_s"] for c in chunks]),
              events=np.array(json.dumps([[asdict(e) for e in c["events"]] for c in chunks])), **arrays)
     temporary.replace(cache)
     return chunks
@@ -107,23 +118,40 @@ def operating_point(dense: list[DetectionStats], sparse: list[DetectionStats]) -
             "dense": dense[index].as_dict(), "sparse": sparse[index].as_dict()}
 
 
-def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, sparse_hours: float) -> dict[str, Any]:
+def two_pass(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chunks whose outputs are ``min(first model's score, second model's score)`` per window (both
+    must flag it); the two models scored the same streams."""
+    return [dict(a, outputs=np.minimum(a["outputs"].max(axis=1), b["outputs"].max(axis=1)))
+            for a, b in zip(first, second, strict=True)]
+
+
+def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, sparse_hours: float,
+            second_checkpoint: str | None = None) -> dict[str, Any]:
     """Score the split's streams once and evaluate every rule; returns the rules' operating points."""
-    started = time.perf_counter()
-    streams = {name: cached_outputs(checkpoint, split, name, settings, run_root)
-               for name, settings in scenarios(dense_minutes, sparse_hours).items()}
-    scored_s = time.perf_counter() - started
+    settings = scenarios(dense_minutes, sparse_hours)
+    streams = {name: cached_outputs(checkpoint, split, name, s, run_root) for name, s in settings.items()}
+    scored_s = sum(c["scoring_s"] for chunks in streams.values() for c in chunks)  # nan: a cache without times
     window_s, hop_s = GatingConfig.window_s, GatingConfig.hop_s
-    rules = []
-    for smooth, windows in itertools.product(SMOOTH_WINDOWS, MIN_WINDOWS):
-        dense = evaluate_rule(streams["dense"], smooth, windows, THRESHOLDS, window_s, hop_s)
-        sparse = evaluate_rule(streams["sparse"], smooth, windows, THRESHOLDS, window_s, hop_s)
-        rules.append({"smooth_windows": smooth, "min_windows": windows, **operating_point(dense, sparse)})
+
+    def rule(chunks: dict[str, list[dict[str, Any]]], smooth: int, windows: int, **extra: Any) -> dict[str, Any]:
+        dense = evaluate_rule(chunks["dense"], smooth, windows, THRESHOLDS, window_s, hop_s)
+        sparse = evaluate_rule(chunks["sparse"], smooth, windows, THRESHOLDS, window_s, hop_s)
+        return {"smooth_windows": smooth, "min_windows": windows, **extra, **operating_point(dense, sparse)}
+
+    rules = [rule(streams, smooth, windows) for smooth, windows in itertools.product(SMOOTH_WINDOWS, MIN_WINDOWS)]
     chosen = max(rules, key=lambda r: (r["false_alarm_target_met"], r["dense"]["hit_rate"],
                                        -r["sparse"]["false_alarms"], -r["smooth_windows"] - r["min_windows"]))
-    return {"checkpoint": checkpoint, "split": split, "dense_minutes": dense_minutes, "sparse_hours": sparse_hours,
-            "scoring_s": scored_s, "rules": rules,
-            "chosen": {k: chosen[k] for k in ("smooth_windows", "min_windows", "threshold")}}
+    result = {"checkpoint": checkpoint, "split": split, "dense_minutes": dense_minutes, "sparse_hours": sparse_hours,
+              "scoring_s": scored_s, "rules": rules,
+              "chosen": {k: chosen[k] for k in ("smooth_windows", "min_windows", "threshold")}}
+    if second_checkpoint:
+        second = {name: cached_outputs(second_checkpoint, split, name, s, run_root / "second")
+                  for name, s in settings.items()}
+        both = {name: two_pass(streams[name], second[name]) for name in settings}
+        result["second_checkpoint"] = second_checkpoint
+        result["second_rules"] = [rule(second, 1, w, model="second") for w in (1, 2)]
+        result["two_pass_rules"] = [rule(both, 1, w, model="two-pass") for w in (1, 2)]
+    return result
 
 
 def report_markdown(result: dict[str, Any]) -> str:
@@ -150,13 +178,32 @@ def report_markdown(result: dict[str, Any]) -> str:
                      f"[{fa_low:.2f}, {fa_high:.2f}]"
                      f"{'' if rule['false_alarm_target_met'] else ' (none ≤ target)'} | "
                      f"{sparse['distractors_triggered']}/{sparse['distractors']} |")
+    if result.get("second_checkpoint"):
+        lines += ["", f"Second model `{result['second_checkpoint']}` alone, and both as a two-pass detector (a window "
+                      "counts when both score it above the threshold; no smoothing):", "",
+                  "| detector | windows | threshold | hits (dense) [95 %] | false alarms/h (sparse) [95 %] | "
+                  "other words set off (sparse) |", "|---|---:|---:|---|---|---|"]
+        for rule in result["second_rules"] + result["two_pass_rules"]:
+            dense, sparse = rule["dense"], rule["sparse"]
+            low, high = dense["hit_rate_interval"]
+            fa_low, fa_high = sparse["false_alarms_per_hour_interval"]
+            lines.append(f"| {rule['model']} | {rule['min_windows']} | {rule['threshold']:.3f} | "
+                         f"{100 * dense['hit_rate']:.1f} % ({dense['hits']}/{dense['keywords']}) [{100 * low:.1f}, "
+                         f"{100 * high:.1f}] | {sparse['false_alarms_per_hour']:.2f} ({sparse['false_alarms']}) "
+                         f"[{fa_low:.2f}, {fa_high:.2f}] | {sparse['distractors_triggered']}/{sparse['distractors']} |")
     best = next(r for r in result["rules"] if all(r[k] == chosen[k] for k in chosen))
     lines += ["", f"Chosen: smooth {chosen['smooth_windows']}, {chosen['min_windows']} window(s), threshold "
                   f"{chosen['threshold']:.3f} ({100 * best['dense']['hit_rate']:.1f} % hits on validation, target "
-                  f"{100 * TARGET_HIT_RATE:.0f} %). Validation streams scored in {result['scoring_s'] / 60:.1f} min "
-                  "(cached; the rules are evaluated on the cached posteriors). The test streams are reported once "
+                  f"{100 * TARGET_HIT_RATE:.0f} %). {_scoring_time(result['scoring_s'])} "
+                  "(cached: every rule is evaluated on the cached posteriors). The test streams are reported once "
                   "with this rule in the next section."]
     return "\n".join(lines)
+
+
+def _scoring_time(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "The validation streams were scored by an earlier run (its cache holds no times)"
+    return f"The validation streams took {seconds / 60:.1f} min to build and score"
 
 
 def main() -> None:
@@ -167,8 +214,11 @@ def main() -> None:
     parser.add_argument("--dense-minutes", type=float, default=40.0, help="length of the dense stream (min)")
     parser.add_argument("--sparse-hours", type=float, default=4.0, help="length of the sparse stream (h)")
     parser.add_argument("--run-root", default="runs/gating_rules", help="where the scored posteriors are cached")
+    parser.add_argument("--second-checkpoint", default=None,
+                        help="an independently trained KeywordSpotter: also evaluate it alone and as a two-pass check")
     args = parser.parse_args()
-    result = measure(args.checkpoint, Path(args.run_root), args.split, args.dense_minutes, args.sparse_hours)
+    result = measure(args.checkpoint, Path(args.run_root), args.split, args.dense_minutes, args.sparse_hours,
+                     args.second_checkpoint)
     save_results("gating_rules", result)
     text = report_markdown(result)
     update_summary("gating_rules", text)

@@ -144,10 +144,11 @@ def _false_accepts(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "false_alarms_on_noise": both.false_alarms_on_noise}
 
 
-def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoint: str, combined: Path) -> str:
+def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoint: str, combined: Path,
+                    combined_tail: str = "") -> str:
     """The BENCHMARKS.md section."""
     lines = ["## Wake-word gating on long streams (`benchmarks/gating_streams.py`)", "",
-             f"Detector `{runs['dense']['meta']['preset']}` (checkpoint `{checkpoint}`), streams from the test split's "
+             f"Detector `{next(iter(runs.values()))['meta']['preset']}` (checkpoint `{checkpoint}`), streams from the test split's "
              "clips over the test region of the noise recordings, window 1 s, hop 0.25 s. Hit rate: Wilson 95 % "
              "interval over the placed keywords; false alarms per hour: exact Poisson 95 % interval over the "
              "stream's hours. Savings: always-on energy / gated energy per hour of that stream.", ""]
@@ -197,7 +198,7 @@ def report_markdown(runs: dict[str, Any], points: list[dict[str, Any]], checkpoi
                  "hour than speech does, so their false alarms per hour flatter the detector."), ""]
     lines += ["Both streams added up into one report (what `benchmarks/system_report.py` reads): "
               f"`{combined}`.", "",
-              "![gating: sparse stream](benchmarks/results/gating_streams_sparse.png)"]
+              f"![gating: sparse stream](benchmarks/results/gating_streams_sparse{combined_tail}.png)"]
     return "\n".join(lines)
 
 
@@ -252,7 +253,7 @@ def main() -> None:
                                     "validation_choice": choice, "combined_report": str(combined)})
     for name in runs:
         shutil.copyfile(run_root / name / "gating.png", RESULTS / f"gating_streams_{name}.png")
-    text = report_markdown(runs, points, args.checkpoint, combined)
+    text = report_markdown(runs, points, args.checkpoint, combined, combined_tail)
     update_summary("gating_streams", text)
     print(text)
 

@@ -30,13 +30,8 @@ def main() -> None:
     parser.add_argument("--gating-analog", default=None, help="gating.json of a PCM detector")
     parser.add_argument("--gating-digital", default=None, help="gating.json of a digital detector")
     parser.add_argument("--federated", nargs="*", default=[], help="federated.json files")
-    parser.add_argument("--threshold-from", default=None,
-                        help="benchmarks/gating_rules.py's results JSON: use its validation-chosen threshold "
-                             "instead of the scenario's (which picks one on the gating report itself)")
     args = parser.parse_args()
     values = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
-    if args.threshold_from:
-        values["threshold"] = json.loads(Path(args.threshold_from).read_text(encoding="utf-8"))["chosen"]["threshold"]
     values["gating_results"] = {kind: path for kind, path in (("analog", args.gating_analog),
                                                               ("digital", args.gating_digital)) if path}
     values["federated_results"] = list(args.federated)
