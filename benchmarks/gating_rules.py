@@ -20,7 +20,8 @@ it above the threshold. These rows are measured for the record; the chosen rule 
 single-model one (the pipeline prices one detector).
 
     .venv/bin/python benchmarks/gating_rules.py \\
-        --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=16.ckpt
+        --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=12.ckpt \\
+        --second-checkpoint runs/kws_digital_logmel40/checkpoints/best.ckpt
 """
 
 from __future__ import annotations

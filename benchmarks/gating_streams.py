@@ -16,8 +16,11 @@ reads). Writes ``benchmarks/results/gating_streams.{json,png}``, keeps each run'
 rewrites the BENCHMARKS.md section ``gating_streams``.
 
     .venv/bin/python benchmarks/gating_streams.py \\
-        --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=16.ckpt \\
+        --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=12.ckpt \\
         --sparse-hours 3
+    # the rule and threshold chosen on validation streams (benchmarks/gating_rules.py), measured once:
+    .venv/bin/python benchmarks/gating_streams.py --checkpoint CKPT --rule-from benchmarks/results/gating_rules.json \
+        --fresh
 """
 
 from __future__ import annotations

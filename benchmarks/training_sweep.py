@@ -53,15 +53,21 @@ class Variant:
 
 
 def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every: int = 1,
-                     constant_step: bool = False, pulse_noise: bool = True) -> RPUConfigBase:
+                     constant_step: bool = False, pulse_noise: bool = True,
+                     exact_refresh_read: bool = False) -> RPUConfigBase:
     """``constant_step``: every SET pulse moves a PCM device by ``dw_min`` whatever its
     conductance (``ExpStepDevice``'s ``A_up``/``A_down`` 0; the preset's step is 28x ``dw_min``
     from a reset device); ``pulse_noise`` False: no pulse-to-pulse variation (``dw_min_std`` 0,
-    the preset's 0.6). Both are diagnostics of what limits training, not devices."""
+    the preset's 0.6); ``exact_refresh_read``: the refresh reads the pair without read noise,
+    DAC/ADC quantisation or bounds (``refresh_forward.is_perfect``: a read as good as a
+    verify loop's), its re-write still by pulses; ``refresh_every`` 0: no refresh at all.
+    All but ``refresh_every`` are diagnostics of what limits training, not devices."""
     config = MixedPrecisionPCMPreset()
     config.mapping = dataclasses.replace(_pulsed_mapping(), weight_scaling_omega=omega)
     config.device.granularity = granularity  # chi threshold; 0: the device's dw_min
     config.device.device.refresh_every = refresh_every
+    if exact_refresh_read:
+        config.device.device.refresh_forward.is_perfect = True
     for device in config.device.device.unit_cell_devices:
         if constant_step:
             device.A_up = device.A_down = 0.0
@@ -113,6 +119,11 @@ VARIANTS = {v.name: v for v in (
             {**_SGD, "analog_lr": 0.1}, {"constant_step": True}),
     Variant("mp:tile_lr_0.1_no_pulse_noise", "diagnostic: PCM pulses without pulse-to-pulse variation",
             {**_SGD, "analog_lr": 0.1}, {"pulse_noise": False}),
+    Variant("mp:tile_lr_0.1_exact_refresh_read", "diagnostic: the refresh reads each PCM pair exactly "
+            "(no read noise, no ADC) before it re-writes the difference", {**_SGD, "analog_lr": 0.1},
+            {"exact_refresh_read": True}),
+    Variant("mp:tile_lr_0.1_no_refresh", "diagnostic: no refresh: the pair's devices only ever grow, and saturate",
+            {**_SGD, "analog_lr": 0.1}, {"refresh_every": 0}),
     # -- pcm_tiki_taka (issue 13) ------------------------------------------------------------------
     Variant("tt:default", "one fast-array column transferred per mini-batch, fast lr 1.0, transfer scaled by 0.1",
             {**_SGD, "analog_lr": 0.1}),
