@@ -119,6 +119,9 @@ VARIANTS = {v.name: v for v in (
             {**_SGD, "analog_lr": 0.1}, {"constant_step": True}),
     Variant("mp:tile_lr_0.1_no_pulse_noise", "diagnostic: PCM pulses without pulse-to-pulse variation",
             {**_SGD, "analog_lr": 0.1}, {"pulse_noise": False}),
+    Variant("mp:tile_lr_1_constant_step", "diagnostic: conductance-independent steps at a 10x larger tile step "
+            "(the preset's first pulses are up to 28x dw_min, so 0.1 with constant steps is a smaller step)",
+            {**_SGD, "analog_lr": 1.0}, {"constant_step": True}),
     Variant("mp:tile_lr_0.1_exact_refresh_read", "diagnostic: the refresh reads each PCM pair exactly "
             "(no read noise, no ADC) before it re-writes the difference", {**_SGD, "analog_lr": 0.1},
             {"exact_refresh_read": True}),
