@@ -54,13 +54,16 @@ class Variant:
 
 def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every: int = 1,
                      constant_step: bool = False, pulse_noise: bool = True,
-                     exact_refresh_read: bool = False) -> RPUConfigBase:
+                     exact_refresh_read: bool = False, refresh_lower: float | None = None) -> RPUConfigBase:
     """``constant_step``: every SET pulse moves a PCM device by ``dw_min`` whatever its
     conductance (``ExpStepDevice``'s ``A_up``/``A_down`` 0; the preset's step is 28x ``dw_min``
     from a reset device); ``pulse_noise`` False: no pulse-to-pulse variation (``dw_min_std`` 0,
     the preset's 0.6); ``exact_refresh_read``: the refresh reads the pair without read noise,
     DAC/ADC quantisation or bounds (``refresh_forward.is_perfect``: a read as good as a
-    verify loop's), its re-write still by pulses; ``refresh_every`` 0: no refresh at all.
+    verify loop's), its re-write still by pulses; ``refresh_every`` 0: no refresh at all;
+    ``refresh_lower``: the smaller device's threshold of the refresh criterion (aihwkit's 0.25:
+    a pair is refreshed only when its larger device is above 0.75 of its range and its smaller one
+    above this).
     All but ``refresh_every`` are diagnostics of what limits training, not devices."""
     config = MixedPrecisionPCMPreset()
     config.mapping = dataclasses.replace(_pulsed_mapping(), weight_scaling_omega=omega)
@@ -68,6 +71,8 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
     config.device.device.refresh_every = refresh_every
     if exact_refresh_read:
         config.device.device.refresh_forward.is_perfect = True
+    if refresh_lower is not None:
+        config.device.device.refresh_lower_thres = refresh_lower
     for device in config.device.device.unit_cell_devices:
         if constant_step:
             device.A_up = device.A_down = 0.0
@@ -125,6 +130,9 @@ VARIANTS = {v.name: v for v in (
     Variant("mp:tile_lr_0.1_exact_refresh_read", "diagnostic: the refresh reads each PCM pair exactly "
             "(no read noise, no ADC) before it re-writes the difference", {**_SGD, "analog_lr": 0.1},
             {"exact_refresh_read": True}),
+    Variant("mp:tile_lr_0.1_refresh_one_sided", "refresh a pair whenever its larger device passes 0.75 of its "
+            "range, whatever the smaller one holds (aihwkit's criterion also wants the smaller above 0.25)",
+            {**_SGD, "analog_lr": 0.1}, {"refresh_lower": 0.0}),
     Variant("mp:tile_lr_0.1_no_refresh", "diagnostic: no refresh: the pair's devices only ever grow, and saturate",
             {**_SGD, "analog_lr": 0.1}, {"refresh_every": 0}),
     # -- pcm_tiki_taka (issue 13) ------------------------------------------------------------------
