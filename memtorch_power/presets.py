@@ -59,7 +59,7 @@ from aihwkit.simulator.presets.devices import CapacitorPresetDevice
 from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdateParameters
 from aihwkit.simulator.tiles.inference_torch import TorchInferenceTile
 
-from memtorch_power.tiles import PicklableTorchInferenceTile, TransferAnalogTile
+from memtorch_power.tiles import DeviceStateTile, PicklableTorchInferenceTile, TransferAnalogTile
 
 UpdateMode = Literal["digital", "in_memory", "mixed_precision", "transfer"]
 """Where the weight update of a preset happens.
@@ -196,12 +196,14 @@ def _pulsed_mapping() -> MappingParameter:
 def _pcm_training() -> RPUConfigBase:
     config = PCMPreset()
     config.mapping = _pulsed_mapping()
+    config.tile_class = DeviceStateTile  # a loaded tile keeps its devices' state
     return config
 
 
 def _pcm_mixed_precision() -> RPUConfigBase:
     config = MixedPrecisionPCMPreset()
     config.mapping = _pulsed_mapping()
+    config.tile_class = DeviceStateTile  # a loaded tile keeps its devices' state
     return config
 
 
