@@ -127,6 +127,13 @@ VARIANTS = {v.name: v for v in (
     Variant("mp:tile_lr_1_constant_step", "diagnostic: conductance-independent steps at a 10x larger tile step "
             "(the preset's first pulses are up to 28x dw_min, so 0.1 with constant steps is a smaller step)",
             {**_SGD, "analog_lr": 1.0}, {"constant_step": True}),
+    # benchmarks/pcm_device_occupancy.py: ~73 % of devices hold less than one first SET pulse (0.28
+    # device units, 28x dw_min) after 10 epochs: the threshold (dw_min) is far below the step taken
+    Variant("mp:tile_lr_0.1_granularity_0.1", "threshold at 0.1 device units (10x dw_min): a pulse only once "
+            "the accumulated update is worth a typical low-conductance PCM step", {**_SGD, "analog_lr": 0.1},
+            {"granularity": 0.1}),
+    Variant("mp:tile_lr_0.1_granularity_0.28", "threshold at the first SET pulse's size (0.28 device units)",
+            {**_SGD, "analog_lr": 0.1}, {"granularity": 0.28}),
     Variant("mp:tile_lr_0.1_exact_refresh_read", "diagnostic: the refresh reads each PCM pair exactly "
             "(no read noise, no ADC) before it re-writes the difference", {**_SGD, "analog_lr": 0.1},
             {"exact_refresh_read": True}),
