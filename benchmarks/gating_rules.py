@@ -195,16 +195,16 @@ def report_markdown(result: dict[str, Any]) -> str:
     best = next(r for r in result["rules"] if all(r[k] == chosen[k] for k in chosen))
     lines += ["", f"Chosen: smooth {chosen['smooth_windows']}, {chosen['min_windows']} window(s), threshold "
                   f"{chosen['threshold']:.3f} ({100 * best['dense']['hit_rate']:.1f} % hits on validation, target "
-                  f"{100 * TARGET_HIT_RATE:.0f} %). {_scoring_time(result['scoring_s'])} "
-                  "(cached: every rule is evaluated on the cached posteriors). The test streams are reported once "
+                  f"{100 * TARGET_HIT_RATE:.0f} %). {_scoring_time(result['scoring_s'])}; every rule is evaluated "
+                  "on the cached posteriors. The test streams are reported once "
                   "with this rule in the next section."]
     return "\n".join(lines)
 
 
 def _scoring_time(seconds: float) -> str:
     if not math.isfinite(seconds):
-        return "The validation streams were scored by an earlier run (its cache holds no times)"
-    return f"The validation streams took {seconds / 60:.1f} min to build and score"
+        return "The validation streams were scored once by an earlier run (its cache holds no times)"
+    return f"The validation streams took {seconds / 60:.1f} min to build and score once"
 
 
 def main() -> None:
