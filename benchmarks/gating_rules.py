@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,11 +55,18 @@ from memtorch_power.gating.detector import (  # noqa: E402
 )
 from memtorch_power.gating.pipeline import chunk_lengths  # noqa: E402
 from memtorch_power.gating.stream import PlacedClip, build_stream_from_folder  # noqa: E402
+from memtorch_power.system.scenario import SystemConfig  # noqa: E402
+
+#: the system report's scenario (its words per minute and false-alarm budget per hour of speech)
+SYSTEM_CONFIG = Path(__file__).resolve().parent.parent / "recipes" / "configs" / "system.yaml"
 
 #: thresholds swept per rule (softmax probability of a keyword)
-THRESHOLDS = [round(t, 3) for t in np.concatenate([np.arange(0.3, 0.9, 0.05), np.arange(0.9, 0.99, 0.01),
-                                                   [0.99, 0.995, 0.998, 0.999]])]
+THRESHOLDS = sorted({round(float(t), 3) for t in np.concatenate([np.arange(0.3, 0.9, 0.05),
+                                                                np.arange(0.9, 0.99, 0.01),
+                                                                [0.99, 0.995, 0.998, 0.999]])})
 SMOOTH_WINDOWS = (1, 2, 3, 4, 6)
+#: what identifies a rule and its operating point
+RULE_KEYS = ("smooth_windows", "min_windows", "threshold")
 MIN_WINDOWS = (1, 2, 3)
 
 
@@ -126,6 +134,27 @@ def two_pass(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[
             for a, b in zip(first, second, strict=True)]
 
 
+def speech_threshold(dense: list[DetectionStats], sparse: list[DetectionStats], words_per_minute: float,
+                     max_false_alarms_per_hour: float) -> dict[str, Any]:
+    """The system report's operating point on these streams: the most hits (both streams) among
+    thresholds whose false alarms per hour of *speech* (false accepts per spoken other word x
+    ``words_per_minute`` x 60, plus false alarms on noise per hour of stream; as
+    ``memtorch_power.system.DetectorQuality``) are at most ``max_false_alarms_per_hour``
+    (ties: the higher threshold); the highest threshold if none qualifies."""
+    both = combine_stats([dense, sparse])
+    hours = both[0].duration_s / 3600.0
+
+    def per_speech_hour(stats: DetectionStats) -> float:
+        rate = stats.false_accept_rate if stats.distractors else 0.0
+        return rate * words_per_minute * 60.0 + stats.false_alarms_on_noise / hours
+
+    allowed = [s for s in both if per_speech_hour(s) <= max_false_alarms_per_hour]
+    best = max(allowed, key=lambda s: (s.hit_rate, s.threshold)) if allowed else both[-1]
+    return {"threshold": best.threshold, "target_met": bool(allowed), "hit_rate": best.hit_rate,
+            "hits": best.hits, "keywords": best.keywords, "false_accepts": best.distractors_triggered,
+            "other_words": best.distractors, "false_alarms_per_speech_hour": per_speech_hour(best)}
+
+
 def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, sparse_hours: float,
             second_checkpoint: str | None = None) -> dict[str, Any]:
     """Score the split's streams once and evaluate every rule; returns the rules' operating points."""
@@ -142,9 +171,16 @@ def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, s
     rules = [rule(streams, smooth, windows) for smooth, windows in itertools.product(SMOOTH_WINDOWS, MIN_WINDOWS)]
     chosen = max(rules, key=lambda r: (r["false_alarm_target_met"], r["dense"]["hit_rate"],
                                        -r["sparse"]["false_alarms"], -r["smooth_windows"] - r["min_windows"]))
+    scenario = yaml.safe_load(SYSTEM_CONFIG.read_text(encoding="utf-8")) or {}
+    words = float(scenario.get("words_per_minute", SystemConfig.words_per_minute))
+    budget = float(scenario.get("max_false_alarms_per_hour", SystemConfig.max_false_alarms_per_hour))
+    speech = speech_threshold(*(evaluate_rule(streams[name], chosen["smooth_windows"], chosen["min_windows"],
+                                              THRESHOLDS, window_s, hop_s) for name in ("dense", "sparse")),
+                              words, budget)
     result = {"checkpoint": checkpoint, "split": split, "dense_minutes": dense_minutes, "sparse_hours": sparse_hours,
-              "scoring_s": scored_s, "rules": rules,
-              "chosen": {k: chosen[k] for k in ("smooth_windows", "min_windows", "threshold")}}
+              "scoring_s": scored_s, "rules": rules, "speech_operating_point": speech,
+              "chosen": {**{k: chosen[k] for k in RULE_KEYS},
+                         "speech_threshold": speech["threshold"]}}
     if second_checkpoint:
         second = {name: cached_outputs(second_checkpoint, split, name, s, run_root / "second")
                   for name, s in settings.items()}
@@ -172,7 +208,7 @@ def report_markdown(result: dict[str, Any]) -> str:
         dense, sparse = rule["dense"], rule["sparse"]
         low, high = dense["hit_rate_interval"]
         fa_low, fa_high = sparse["false_alarms_per_hour_interval"]
-        mark = " **(chosen)**" if all(rule[k] == chosen[k] for k in chosen) else ""
+        mark = " **(chosen)**" if all(rule[k] == chosen[k] for k in RULE_KEYS) else ""
         lines.append(f"| {rule['smooth_windows']} | {rule['min_windows']} | {rule['threshold']:.3f}{mark} | "
                      f"{100 * dense['hit_rate']:.1f} % ({dense['hits']}/{dense['keywords']}) [{100 * low:.1f}, "
                      f"{100 * high:.1f}] | {sparse['false_alarms_per_hour']:.2f} ({sparse['false_alarms']}) "
@@ -192,7 +228,13 @@ def report_markdown(result: dict[str, Any]) -> str:
                          f"{100 * dense['hit_rate']:.1f} % ({dense['hits']}/{dense['keywords']}) [{100 * low:.1f}, "
                          f"{100 * high:.1f}] | {sparse['false_alarms_per_hour']:.2f} ({sparse['false_alarms']}) "
                          f"[{fa_low:.2f}, {fa_high:.2f}] | {sparse['distractors_triggered']}/{sparse['distractors']} |")
-    best = next(r for r in result["rules"] if all(r[k] == chosen[k] for k in chosen))
+    speech = result["speech_operating_point"]
+    lines += ["", f"The system report's operating point (at most 1 false alarm per hour of *speech*: false accepts "
+                  f"per spoken other word x words per hour), chosen here too, with the chosen rule: threshold "
+                  f"{speech['threshold']:.3f}, {speech['false_accepts']} of {speech['other_words']} other words set it "
+                  f"off, {100 * speech['hit_rate']:.1f} % hits ({speech['hits']}/{speech['keywords']}, both streams)"
+                  + ("" if speech["target_met"] else " (no threshold within the budget: the highest)") + "."]
+    best = next(r for r in result["rules"] if all(r[k] == chosen[k] for k in RULE_KEYS))
     lines += ["", f"Chosen: smooth {chosen['smooth_windows']}, {chosen['min_windows']} window(s), threshold "
                   f"{chosen['threshold']:.3f} ({100 * best['dense']['hit_rate']:.1f} % hits on validation, target "
                   f"{100 * TARGET_HIT_RATE:.0f} %). {_scoring_time(result['scoring_s'])}; every rule is evaluated "

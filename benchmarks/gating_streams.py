@@ -241,7 +241,8 @@ def main() -> None:
         if rules.get("checkpoint") != args.checkpoint:
             raise SystemExit(f"--rule-from was chosen for {rules.get('checkpoint')!r}, not {args.checkpoint!r}")
         choice = dict(rules["chosen"], split=rules["split"])
-        min_windows, smooth_windows, extra = choice["min_windows"], choice["smooth_windows"], (choice["threshold"],)
+        min_windows, smooth_windows = choice["min_windows"], choice["smooth_windows"]
+        extra = tuple(choice[k] for k in ("threshold", "speech_threshold") if k in choice)
     if not args.reuse:
         runs.update(measure(args.checkpoint, run_root, args.dense_minutes, args.sparse_hours, min_windows,
                             smooth_windows, extra))

@@ -1,7 +1,9 @@
 """The three remedies together (issue 17): the system report from measured parts, into BENCHMARKS.md.
 
     .venv/bin/python benchmarks/system_report.py --config recipes/configs/system.yaml \\
-        --gating-analog runs/gating/pcm/gating.json
+        --gating-analog runs/gating_streams/combined/gating.json \\
+        --federated runs/federated_scale/federated_kws_logmel40_pcm/federated.json \\
+        --threshold-from benchmarks/results/gating_rules.json
 
 Runs ``memtorch_power.system.run_system`` on the scenario of ``--config`` with the measured runs
 given here, copies the report into ``benchmarks/results/system_report.{json,md}`` and its plots,
@@ -30,8 +32,15 @@ def main() -> None:
     parser.add_argument("--gating-analog", default=None, help="gating.json of a PCM detector")
     parser.add_argument("--gating-digital", default=None, help="gating.json of a digital detector")
     parser.add_argument("--federated", nargs="*", default=[], help="federated.json files")
+    parser.add_argument("--threshold-from", default=None,
+                        help="benchmarks/gating_rules.py's results JSON: the detector threshold chosen there on "
+                             "validation streams for the scenario's false-alarm budget (instead of picking one "
+                             "on the gating report itself, which is the test streams')")
     args = parser.parse_args()
     values = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+    if args.threshold_from:
+        values["threshold"] = json.loads(Path(args.threshold_from).read_text(encoding="utf-8"))["chosen"][
+            "speech_threshold"]
     values["gating_results"] = {kind: path for kind, path in (("analog", args.gating_analog),
                                                               ("digital", args.gating_digital)) if path}
     values["federated_results"] = list(args.federated)
@@ -42,17 +51,21 @@ def main() -> None:
     for key, name in (("stages", "system_report_stages.png"), ("sensitivity", "system_report_sensitivity.png")):
         shutil.copyfile(paths[key], RESULTS / name)
     shutil.rmtree(RESULTS / "system_report")
-    text = report_markdown(report)
+    text = report_markdown(report, args.threshold_from)
     update_summary("system_report", text)
     print(text)
 
 
-def report_markdown(report: dict) -> str:
-    """The BENCHMARKS.md section: the ablation table and the combination line."""
+def report_markdown(report: dict, threshold_from: str | None = None) -> str:
+    """The BENCHMARKS.md section: the ablation table and the combination line (``threshold_from``:
+    the file whose validation-chosen threshold the detector was read at)."""
     rows, summary = report["ablation"], report["combination"]
     detectors = report["measured"]["detectors"]
     streams = "; ".join(f"the {kind} detector's stream is {d['stream_hours']:.2g} h long with {d['keywords']} keywords, "
-                        f"operating point threshold {d['threshold']:g}" for kind, d in detectors.items())
+                        f"operating point threshold {d['threshold']:g}"
+                        + (f", chosen on validation streams (`{threshold_from}`)" if threshold_from else
+                           ", picked on this report")
+                        for kind, d in detectors.items())
     lines = ["## The three remedies together (`benchmarks/system_report.py`)", "",
              "Scenario `recipes/configs/system.yaml` (assumptions and sources in `benchmarks/results/system_report.json`); "
              "hardware from the energy estimator; quality from the measured runs listed below. J per device-day. "
