@@ -79,3 +79,17 @@ def test_test_streams_are_read_at_the_validation_threshold() -> None:
     assert chosen["threshold"] == 0.96 and chosen["chosen_on"] == "validation" and chosen["hit_rate"] == 0.85
     assert chosen["false_alarms_per_hour_target_met"] and not chosen["hit_rate_target_met"]
     assert gating_streams.suffix(2, 3) == "_s3_mw2" and gating_streams.setting_suffix({}) == ""
+
+
+def test_speech_threshold_allows_no_false_accept_at_speech_rates() -> None:
+    dense = [_chunk([0.99, 0.97, 0.93], [0.91])]
+    sparse = [_chunk([0.96], [0.94, 0.5, 0.5], hours=2.0)]
+    thresholds = [0.9, 0.92, 0.95, 0.98]
+    rows = [gating_rules.evaluate_rule(chunks, 1, 1, thresholds, 1.0, HOP) for chunks in (dense, sparse)]
+    point = gating_rules.speech_threshold(*rows, words_per_minute=150.0, max_false_alarms_per_hour=1.0)
+    # one false accept in 4 other words is 2,250 an hour of speech: only 0.95 and 0.98 set none off
+    assert point["threshold"] == 0.95 and point["target_met"] and point["false_accepts"] == 0
+    assert (point["hits"], point["keywords"]) == (3, 4)  # 0.99, 0.97 and 0.96 of both streams
+    generous = gating_rules.speech_threshold(*rows, words_per_minute=150.0, max_false_alarms_per_hour=5000.0)
+    # within a generous budget every keyword counts from 0.92 down; of the tied ones the higher threshold
+    assert generous["threshold"] == 0.92 and generous["false_accepts"] == 1 and generous["hits"] == 4
