@@ -149,8 +149,35 @@ def detect(scores: WindowScores, threshold: float, refractory_s: float = 1.0, mi
     return detections
 
 
-def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
-    return min(a1, b1) - max(a0, b0) > 0
+def _intervals(items: Sequence[Detection] | Sequence[PlacedClip]) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends (s) of detections or placed clips."""
+    return (np.array([i.start_s for i in items], dtype=np.float64).reshape(-1),
+            np.array([i.end_s for i in items], dtype=np.float64).reshape(-1))
+
+
+def _any_overlap(starts: np.ndarray, ends: np.ndarray, other_starts: np.ndarray, other_ends: np.ndarray) -> np.ndarray:
+    """For each interval ``[starts, ends)``: does any other interval overlap it by more than 0 s?
+    (``other_start < end`` and ``start < other_end``; sorting plus a running maximum of the other
+    ends, so ``O((n + m) log m)``.)"""
+    if len(other_starts) == 0:
+        return np.zeros(len(starts), dtype=bool)
+    order = np.argsort(other_starts, kind="stable")
+    sorted_starts, running_end = other_starts[order], np.maximum.accumulate(other_ends[order])
+    before = np.searchsorted(sorted_starts, ends, side="left")  # others starting before each end
+    reach = np.where(before > 0, running_end[np.maximum(before - 1, 0)], -np.inf)
+    return reach > starts
+
+
+def _inside_any(starts: np.ndarray, ends: np.ndarray, other_starts: np.ndarray, other_ends: np.ndarray) -> np.ndarray:
+    """For each interval ``[starts, ends)``: does it lie inside one of the others
+    (``other_start <= start`` and ``end <= other_end``)?"""
+    if len(other_starts) == 0:
+        return np.zeros(len(starts), dtype=bool)
+    order = np.argsort(other_starts, kind="stable")
+    sorted_starts, running_end = other_starts[order], np.maximum.accumulate(other_ends[order])
+    before = np.searchsorted(sorted_starts, starts, side="right")  # others starting at or before each start
+    reach = np.where(before > 0, running_end[np.maximum(before - 1, 0)], -np.inf)
+    return reach >= ends
 
 
 def _union_length(intervals: Sequence[tuple[float, float]]) -> float:
@@ -271,20 +298,22 @@ def evaluate_detections(detections: Sequence[Detection], events: Sequence[Placed
     """Count hits, misses and false alarms of ``detections`` against the placed ``events``; the
     audio transmitted is that of the flagged windows inside a detection (all flagged windows unless
     :func:`detect` dropped short detections)."""
-    keywords = [e for e in events if e.is_keyword]
-    others = [e for e in events if not e.is_keyword]
-    hits = sum(any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for d in detections) for e in keywords)
-    false = [d for d in detections if not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in keywords)]
-    triggered = sum(any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for d in false) for e in others)
-    on_noise = sum(not any(_overlaps(e.start_s, e.end_s, d.start_s, d.end_s) for e in others) for d in false)
-    flagged = [i for i in np.flatnonzero(scores.scores > threshold)
-               if any(d.start_s <= scores.starts_s[i] and scores.starts_s[i] + scores.window_s <= d.end_s
-                      for d in detections)]
+    keywords = _intervals([e for e in events if e.is_keyword])
+    others = _intervals([e for e in events if not e.is_keyword])
+    found = _intervals(detections)
+    hits = int(_any_overlap(*keywords, *found).sum())
+    on_keyword = _any_overlap(*found, *keywords)
+    false = (found[0][~on_keyword], found[1][~on_keyword])
+    triggered = int(_any_overlap(*others, *false).sum())
+    on_noise = int((~_any_overlap(*false, *others)).sum())
+    flagged = np.flatnonzero(scores.scores > threshold)
+    window_starts_s = scores.starts_s[flagged]
+    flagged = flagged[_inside_any(window_starts_s, window_starts_s + scores.window_s, *found)]
     transmitted = _union_length([(float(scores.starts_s[i]), float(scores.starts_s[i] + scores.window_s))
                                  for i in flagged])
-    return DetectionStats(threshold, len(keywords), hits, len(keywords) - hits, len(false), len(detections),
+    return DetectionStats(threshold, len(keywords[0]), hits, len(keywords[0]) - hits, len(false[0]), len(detections),
                           duration_s, len(scores.scores), len(flagged), transmitted,
-                          distractors=len(others), distractors_triggered=triggered, false_alarms_on_noise=on_noise)
+                          distractors=len(others[0]), distractors_triggered=triggered, false_alarms_on_noise=on_noise)
 
 
 def sweep(scores: WindowScores, events: Sequence[PlacedClip], duration_s: float,

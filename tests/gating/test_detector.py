@@ -212,3 +212,18 @@ def test_score_stream_smooths_per_keyword_posteriors() -> None:
     assert len(scores.scores) == 7
     # each keyword is high in every other window: averaged over two windows it is 0.5 (1.0 at the start)
     np.testing.assert_allclose(scores.scores, [1.0] + [0.5] * 6)
+
+
+def test_touching_intervals_do_not_overlap_and_overlapping_detections_count_once() -> None:
+    # a keyword [2, 3) and a distractor [5, 6); windows of 1 s every 0.5 s, refractory 0.25 s:
+    # flagged windows at 3.0 s (touches the keyword's end only) and 4.5/5.5 s (two detections, both on "bed")
+    events = [PlacedClip(2.0, 3.0, "yes", True), PlacedClip(5.0, 6.0, "bed", False)]
+    values = [0.0] * 20
+    values[6], values[9], values[11] = 0.9, 0.9, 0.9
+    scores = _scores(values)
+    detections = detect(scores, 0.5, refractory_s=0.25)
+    assert [(d.start_s, d.end_s) for d in detections] == [(3.0, 4.0), (4.5, 5.5), (5.5, 6.5)]
+    stats = evaluate_detections(detections, events, 10.0, scores, 0.5)
+    assert (stats.hits, stats.false_alarms) == (0, 3)  # [3, 4) only touches the keyword's end
+    assert (stats.distractors_triggered, stats.false_alarms_on_noise) == (1, 1)
+    assert stats.flagged_windows == 3 and stats.transmitted_s == pytest.approx(3.0)
