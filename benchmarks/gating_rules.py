@@ -55,6 +55,7 @@ from memtorch_power.gating.detector import (  # noqa: E402
 )
 from memtorch_power.gating.pipeline import chunk_lengths  # noqa: E402
 from memtorch_power.gating.stream import PlacedClip, build_stream_from_folder  # noqa: E402
+from memtorch_power.system.parts import false_alarms_per_speech_hour  # noqa: E402
 from memtorch_power.system.scenario import SystemConfig  # noqa: E402
 
 #: the system report's scenario (its words per minute and false-alarm budget per hour of speech)
@@ -138,15 +139,15 @@ def speech_threshold(dense: list[DetectionStats], sparse: list[DetectionStats], 
                      max_false_alarms_per_hour: float) -> dict[str, Any]:
     """The system report's operating point on these streams: the most hits (both streams) among
     thresholds whose false alarms per hour of *speech* (false accepts per spoken other word x
-    ``words_per_minute`` x 60, plus false alarms on noise per hour of stream; as
-    ``memtorch_power.system.DetectorQuality``) are at most ``max_false_alarms_per_hour``
+    ``words_per_minute`` x 60, plus false alarms on noise per hour of stream; the system report's
+    own formula) are at most ``max_false_alarms_per_hour``
     (ties: the higher threshold); the highest threshold if none qualifies."""
     both = combine_stats([dense, sparse])
     hours = both[0].duration_s / 3600.0
 
     def per_speech_hour(stats: DetectionStats) -> float:
         rate = stats.false_accept_rate if stats.distractors else 0.0
-        return rate * words_per_minute * 60.0 + stats.false_alarms_on_noise / hours
+        return false_alarms_per_speech_hour(rate, stats.false_alarms_on_noise / hours, words_per_minute)
 
     allowed = [s for s in both if per_speech_hour(s) <= max_false_alarms_per_hour]
     best = max(allowed, key=lambda s: (s.hit_rate, s.threshold)) if allowed else both[-1]

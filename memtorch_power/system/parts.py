@@ -121,7 +121,14 @@ class DetectorQuality:
         plus the noise-alone rate; ``false_accept_rate`` overrides the measured one (e.g. an end
         of its interval)."""
         rate = self.false_accept_rate if false_accept_rate is None else false_accept_rate
-        return rate * words_per_minute * 60.0 + self.noise_false_alarms_per_hour
+        return false_alarms_per_speech_hour(rate, self.noise_false_alarms_per_hour, words_per_minute)
+
+
+def false_alarms_per_speech_hour(false_accept_rate: float, noise_false_alarms_per_hour: float,
+                                 words_per_minute: float) -> float:
+    """False alarms in an hour of speech: ``false_accept_rate`` (per spoken non-keyword) x
+    ``words_per_minute`` x 60, plus ``noise_false_alarms_per_hour`` (set off by noise alone)."""
+    return false_accept_rate * words_per_minute * 60.0 + noise_false_alarms_per_hour
 
 
 def read_detector_quality(path: str, threshold: float | None, max_false_alarms_per_hour: float,
