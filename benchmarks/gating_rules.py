@@ -42,7 +42,12 @@ from tqdm.auto import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import save_results, update_summary  # noqa: E402
-from gating_streams import TARGET_FALSE_ALARMS_PER_HOUR, TARGET_HIT_RATE, scenarios  # noqa: E402
+from gating_streams import (  # noqa: E402
+    TARGET_FALSE_ALARMS_PER_HOUR,
+    TARGET_HIT_RATE,
+    most_hits_within_budget,
+    scenarios,
+)
 
 from memtorch_power.federated.config import default_data_root  # noqa: E402
 from memtorch_power.gating import GatingConfig, KeywordScorer, load_spotter  # noqa: E402
@@ -53,9 +58,10 @@ from memtorch_power.gating.detector import (  # noqa: E402
     sweep,
     window_outputs,
 )
-from memtorch_power.gating.pipeline import chunk_lengths  # noqa: E402
-from memtorch_power.gating.stream import PlacedClip, build_stream_from_folder  # noqa: E402
-from memtorch_power.system.parts import false_alarms_per_speech_hour  # noqa: E402
+from memtorch_power.gating.pipeline import chunk_lengths, chunk_stream  # noqa: E402
+from memtorch_power.gating.stream import PlacedClip  # noqa: E402
+from memtorch_power.system.parts import detector_qualities  # noqa: E402
+from memtorch_power.system.parts import operating_point as system_operating_point  # noqa: E402
 from memtorch_power.system.scenario import SystemConfig  # noqa: E402
 
 #: the system report's scenario (its words per minute and false-alarm budget per hour of speech)
@@ -93,9 +99,7 @@ def cached_outputs(checkpoint: str, split: str, scenario: str, settings: dict[st
     chunks = []
     for index, length in enumerate(tqdm(chunk_lengths(cfg.duration_s, cfg.chunk_s), desc=f"{split} {scenario}")):
         started = time.perf_counter()
-        stream = build_stream_from_folder(root, length, split=split, distractor_share=cfg.distractor_share,
-                                          seed=cfg.seed + 7919 * index, events_per_minute=cfg.events_per_minute,
-                                          min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume)
+        stream = chunk_stream(cfg, root, index, length)
         starts_s, outputs = window_outputs(stream, scorer.posteriors, cfg.window_s, cfg.hop_s)
         chunks.append({"starts_s": starts_s, "outputs": outputs, "duration_s": stream.duration_s,
                        "events": stream.events, "scoring_s": time.perf_counter() - started})
@@ -120,12 +124,11 @@ def evaluate_rule(chunks: list[dict[str, Any]], smooth_windows: int, min_windows
 
 
 def operating_point(dense: list[DetectionStats], sparse: list[DetectionStats]) -> dict[str, Any]:
-    """Highest dense hit rate among thresholds with at most the target false alarms per hour on
-    the sparse stream (ties: the higher threshold); the highest threshold if none qualifies."""
-    allowed = [i for i, s in enumerate(sparse) if s.false_alarms_per_hour <= TARGET_FALSE_ALARMS_PER_HOUR]
-    index = max(allowed, key=lambda i: (dense[i].hit_rate, dense[i].threshold)) if allowed else len(sparse) - 1
-    return {"threshold": dense[index].threshold, "false_alarm_target_met": bool(allowed),
-            "dense": dense[index].as_dict(), "sparse": sparse[index].as_dict()}
+    """The threshold ``gating_streams.most_hits_within_budget`` picks, with both streams' counts there."""
+    rows = [{s.threshold: s.as_dict() for s in stream} for stream in (dense, sparse)]
+    threshold, met = most_hits_within_budget(*rows)
+    return {"threshold": threshold, "false_alarm_target_met": met, "dense": rows[0][threshold],
+            "sparse": rows[1][threshold]}
 
 
 def two_pass(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -137,23 +140,21 @@ def two_pass(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> list[
 
 def speech_threshold(dense: list[DetectionStats], sparse: list[DetectionStats], words_per_minute: float,
                      max_false_alarms_per_hour: float) -> dict[str, Any]:
-    """The system report's operating point on these streams: the most hits (both streams) among
-    thresholds whose false alarms per hour of *speech* (false accepts per spoken other word x
-    ``words_per_minute`` x 60, plus false alarms on noise per hour of stream; the system report's
-    own formula) are at most ``max_false_alarms_per_hour``
-    (ties: the higher threshold); the highest threshold if none qualifies."""
+    """The system report's operating point on these streams, chosen as the report chooses it
+    (``memtorch_power.system.parts.operating_point`` over both streams added up): the most hits
+    among thresholds with at most ``max_false_alarms_per_hour`` false alarms per hour of *speech*
+    (false accepts per spoken other word x ``words_per_minute`` x 60, plus false alarms on noise
+    per hour of stream)."""
     both = combine_stats([dense, sparse])
-    hours = both[0].duration_s / 3600.0
-
-    def per_speech_hour(stats: DetectionStats) -> float:
-        rate = stats.false_accept_rate if stats.distractors else 0.0
-        return false_alarms_per_speech_hour(rate, stats.false_alarms_on_noise / hours, words_per_minute)
-
-    allowed = [s for s in both if per_speech_hour(s) <= max_false_alarms_per_hour]
-    best = max(allowed, key=lambda s: (s.hit_rate, s.threshold)) if allowed else both[-1]
-    return {"threshold": best.threshold, "target_met": bool(allowed), "hit_rate": best.hit_rate,
-            "hits": best.hits, "keywords": best.keywords, "false_accepts": best.distractors_triggered,
-            "other_words": best.distractors, "false_alarms_per_speech_hour": per_speech_hour(best)}
+    qualities = detector_qualities([s.as_dict() for s in both], {"duration_s": both[0].duration_s},
+                                   "validation streams")
+    best = system_operating_point(qualities, None, max_false_alarms_per_hour, words_per_minute)
+    per_speech_hour = best.false_alarms_per_speech_hour(words_per_minute)
+    stats = next(s for s in both if s.threshold == best.threshold)
+    return {"threshold": best.threshold, "target_met": per_speech_hour <= max_false_alarms_per_hour,
+            "hit_rate": best.hit_rate, "hits": stats.hits, "keywords": stats.keywords,
+            "false_accepts": stats.distractors_triggered, "other_words": stats.distractors,
+            "false_alarms_per_speech_hour": per_speech_hour}
 
 
 def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, sparse_hours: float,
@@ -164,9 +165,13 @@ def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, s
     scored_s = sum(c["scoring_s"] for chunks in streams.values() for c in chunks)  # nan: a cache without times
     window_s, hop_s = GatingConfig.window_s, GatingConfig.hop_s
 
+    sweeps: dict[tuple[int, int], list[list[DetectionStats]]] = {}
+
     def rule(chunks: dict[str, list[dict[str, Any]]], smooth: int, windows: int, **extra: Any) -> dict[str, Any]:
-        dense = evaluate_rule(chunks["dense"], smooth, windows, THRESHOLDS, window_s, hop_s)
-        sparse = evaluate_rule(chunks["sparse"], smooth, windows, THRESHOLDS, window_s, hop_s)
+        dense, sparse = (evaluate_rule(chunks[name], smooth, windows, THRESHOLDS, window_s, hop_s)
+                         for name in ("dense", "sparse"))
+        if chunks is streams:
+            sweeps[smooth, windows] = [dense, sparse]
         return {"smooth_windows": smooth, "min_windows": windows, **extra, **operating_point(dense, sparse)}
 
     rules = [rule(streams, smooth, windows) for smooth, windows in itertools.product(SMOOTH_WINDOWS, MIN_WINDOWS)]
@@ -175,9 +180,7 @@ def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, s
     scenario = yaml.safe_load(SYSTEM_CONFIG.read_text(encoding="utf-8")) or {}
     words = float(scenario.get("words_per_minute", SystemConfig.words_per_minute))
     budget = float(scenario.get("max_false_alarms_per_hour", SystemConfig.max_false_alarms_per_hour))
-    speech = speech_threshold(*(evaluate_rule(streams[name], chosen["smooth_windows"], chosen["min_windows"],
-                                              THRESHOLDS, window_s, hop_s) for name in ("dense", "sparse")),
-                              words, budget)
+    speech = speech_threshold(*sweeps[chosen["smooth_windows"], chosen["min_windows"]], words, budget)
     result = {"checkpoint": checkpoint, "split": split, "dense_minutes": dense_minutes, "sparse_hours": sparse_hours,
               "scoring_s": scored_s, "rules": rules, "speech_operating_point": speech,
               "chosen": {**{k: chosen[k] for k in RULE_KEYS},

@@ -19,7 +19,7 @@ rewrites the BENCHMARKS.md section ``gating_streams``.
         --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-epoch=12.ckpt \\
         --sparse-hours 3
     # the rule and threshold chosen on validation streams (benchmarks/gating_rules.py), measured once:
-    .venv/bin/python benchmarks/gating_streams.py --checkpoint CKPT --rule-from benchmarks/results/gating_rules.json \
+    .venv/bin/python benchmarks/gating_streams.py --checkpoint CKPT --rule-from benchmarks/results/gating_rules.json \\
         --fresh
 """
 
@@ -104,6 +104,16 @@ def combine_runs(runs: dict[str, Any], checkpoint: str, out_dir: Path) -> Path:
     return write_gating_report(out_dir, sweep_rows(combined, costs), meta)["json"]
 
 
+def most_hits_within_budget(dense: dict[float, dict[str, Any]], sparse: dict[float, dict[str, Any]]) -> tuple[float, bool]:
+    """``(threshold, within budget)``: the threshold with the highest hit rate on the dense stream
+    among those with at most the target false alarms per hour on the sparse one (ties: the higher
+    threshold); the highest threshold and False if none qualifies. Rows by threshold."""
+    allowed = [t for t, r in sparse.items() if r["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR]
+    if not allowed:
+        return max(sparse), False
+    return max(allowed, key=lambda t: (dense[t]["hit_rate"], t)), True
+
+
 def operating_point(runs: dict[str, Any], tail: str = "", chosen: dict[str, Any] | None = None) -> dict[str, Any]:
     """The operating point of one detector setting (``tail``: the runs' name suffix, :func:`suffix`).
 
@@ -118,8 +128,8 @@ def operating_point(runs: dict[str, Any], tail: str = "", chosen: dict[str, Any]
         threshold = min(sparse, key=lambda t: abs(t - chosen["threshold"]))
         allowed = [threshold] if sparse[threshold]["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR else []
     else:
-        allowed = [t for t, r in sparse.items() if r["false_alarms_per_hour"] <= TARGET_FALSE_ALARMS_PER_HOUR]
-        threshold = max(allowed, key=lambda t: (dense[t]["hit_rate"], t)) if allowed else max(sparse)
+        threshold, met = most_hits_within_budget(dense, sparse)
+        allowed = [threshold] if met else []
     meta = runs["dense" + tail]["meta"]
     return {"min_windows": meta.get("min_windows", 1), "smooth_windows": meta.get("smooth_windows", 1),
             "threshold": threshold, "chosen_on": "validation" if chosen is not None else "test",

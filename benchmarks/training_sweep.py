@@ -127,7 +127,7 @@ VARIANTS = {v.name: v for v in (
     Variant("mp:tile_lr_1_constant_step", "diagnostic: conductance-independent steps at a 10x larger tile step "
             "(the preset's first pulses are up to 28x dw_min, so 0.1 with constant steps is a smaller step)",
             {**_SGD, "analog_lr": 1.0}, {"constant_step": True}),
-    # benchmarks/pcm_device_occupancy.py: ~73 % of devices hold less than one first SET pulse (0.28
+    # benchmarks/pcm_device_occupancy.py: 55 % of devices hold less than one first SET pulse (0.28
     # device units, 28x dw_min) after 10 epochs: the threshold (dw_min) is far below the step taken
     Variant("mp:tile_lr_0.1_granularity_0.1", "threshold at 0.1 device units (10x dw_min): a pulse only once "
             "the accumulated update is worth a typical low-conductance PCM step", {**_SGD, "analog_lr": 0.1},
@@ -140,7 +140,7 @@ VARIANTS = {v.name: v for v in (
     Variant("mp:tile_lr_0.1_refresh_one_sided", "refresh a pair whenever its larger device passes 0.75 of its "
             "range, whatever the smaller one holds (aihwkit's criterion also wants the smaller above 0.25)",
             {**_SGD, "analog_lr": 0.1}, {"refresh_lower": 0.0}),
-    Variant("mp:tile_lr_0.1_no_refresh", "diagnostic: no refresh: the pair's devices only ever grow, and saturate",
+    Variant("mp:tile_lr_0.1_no_refresh", "diagnostic: no refresh: the pair's devices only ever grow",
             {**_SGD, "analog_lr": 0.1}, {"refresh_every": 0}),
     # -- pcm_tiki_taka (issue 13) ------------------------------------------------------------------
     Variant("tt:default", "one fast-array column transferred per mini-batch, fast lr 1.0, transfer scaled by 0.1",

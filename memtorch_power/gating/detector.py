@@ -155,29 +155,28 @@ def _intervals(items: Sequence[Detection] | Sequence[PlacedClip]) -> tuple[np.nd
             np.array([i.end_s for i in items], dtype=np.float64).reshape(-1))
 
 
-def _any_overlap(starts: np.ndarray, ends: np.ndarray, other_starts: np.ndarray, other_ends: np.ndarray) -> np.ndarray:
-    """For each interval ``[starts, ends)``: does any other interval overlap it by more than 0 s?
-    (``other_start < end`` and ``start < other_end``; sorting plus a running maximum of the other
-    ends, so ``O((n + m) log m)``.)"""
+def _furthest_end(other_starts: np.ndarray, other_ends: np.ndarray, points: np.ndarray, side: str) -> np.ndarray:
+    """For each point: the latest end (s) among the other intervals that start before it
+    (``side="left"``) or at or before it (``side="right"``); -inf where none does. Sorting plus a
+    running maximum of the ends, so ``O((n + m) log m)``."""
     if len(other_starts) == 0:
-        return np.zeros(len(starts), dtype=bool)
+        return np.full(len(points), -np.inf)
     order = np.argsort(other_starts, kind="stable")
-    sorted_starts, running_end = other_starts[order], np.maximum.accumulate(other_ends[order])
-    before = np.searchsorted(sorted_starts, ends, side="left")  # others starting before each end
-    reach = np.where(before > 0, running_end[np.maximum(before - 1, 0)], -np.inf)
-    return reach > starts
+    running_end = np.maximum.accumulate(other_ends[order])
+    before = np.searchsorted(other_starts[order], points, side=side)
+    return np.where(before > 0, running_end[np.maximum(before - 1, 0)], -np.inf)
+
+
+def _any_overlap(starts: np.ndarray, ends: np.ndarray, other_starts: np.ndarray, other_ends: np.ndarray) -> np.ndarray:
+    """For each interval ``[starts, ends)``: does any other interval overlap it by more than 0 s
+    (``other_start < end`` and ``start < other_end``)?"""
+    return _furthest_end(other_starts, other_ends, ends, "left") > starts
 
 
 def _inside_any(starts: np.ndarray, ends: np.ndarray, other_starts: np.ndarray, other_ends: np.ndarray) -> np.ndarray:
     """For each interval ``[starts, ends)``: does it lie inside one of the others
     (``other_start <= start`` and ``end <= other_end``)?"""
-    if len(other_starts) == 0:
-        return np.zeros(len(starts), dtype=bool)
-    order = np.argsort(other_starts, kind="stable")
-    sorted_starts, running_end = other_starts[order], np.maximum.accumulate(other_ends[order])
-    before = np.searchsorted(sorted_starts, starts, side="right")  # others starting at or before each start
-    reach = np.where(before > 0, running_end[np.maximum(before - 1, 0)], -np.inf)
-    return reach >= ends
+    return _furthest_end(other_starts, other_ends, starts, "right") >= ends
 
 
 def _union_length(intervals: Sequence[tuple[float, float]]) -> float:

@@ -15,7 +15,7 @@ from memtorch_power.gating.detector import combine_stats, score_stream, sweep
 from memtorch_power.gating.energy import ADC_J_PER_SAMPLE, pipeline_costs
 from memtorch_power.gating.report import sweep_rows, write_gating_report
 from memtorch_power.gating.scorer import KeywordScorer, Spotter, load_spotter, train_quick_spotter
-from memtorch_power.gating.stream import build_stream_from_folder
+from memtorch_power.gating.stream import Stream, build_stream_from_folder
 
 
 @dataclass
@@ -121,6 +121,16 @@ def chunk_lengths(duration_s: float, chunk_s: float) -> list[float]:
     return lengths
 
 
+def chunk_stream(cfg: GatingConfig, root: str | os.PathLike[str], index: int, length_s: float) -> Stream:
+    """Chunk ``index`` (``length_s`` seconds, see :func:`chunk_lengths`) of ``cfg``'s stream from the
+    Speech Commands folder ``root``: its own clips, positions and noise, seeded from ``cfg.seed``
+    and the index."""
+    return build_stream_from_folder(
+        root, length_s, split=cfg.split, distractor_share=cfg.distractor_share, seed=cfg.seed + 7919 * index,
+        events_per_minute=cfg.events_per_minute, min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume,
+    )
+
+
 @dataclass
 class GatingResult:
     """Rows of the sweep, the run's metadata and the report files."""
@@ -143,10 +153,7 @@ def run_gating(cfg: GatingConfig, run_dir: str | os.PathLike[str], spotter: Spot
     chunks = chunk_lengths(cfg.duration_s, cfg.chunk_s)
     parts, keywords, distractors = [], 0, 0
     for index, length in enumerate(tqdm(chunks, desc="stream chunks", disable=not progress or len(chunks) == 1)):
-        stream = build_stream_from_folder(
-            root, length, split=cfg.split, distractor_share=cfg.distractor_share, seed=cfg.seed + 7919 * index,
-            events_per_minute=cfg.events_per_minute, min_gap_s=cfg.min_gap_s, noise_volume=cfg.noise_volume,
-        )
+        stream = chunk_stream(cfg, root, index, length)
         scores = score_stream(stream, scorer.posteriors, cfg.window_s, cfg.hop_s,
                               progress=progress and len(chunks) == 1, smooth_windows=cfg.smooth_windows)
         parts.append(sweep(scores, stream.events, stream.duration_s, sorted(cfg.thresholds), cfg.refractory_s,
@@ -170,4 +177,4 @@ def run_gating(cfg: GatingConfig, run_dir: str | os.PathLike[str], spotter: Spot
     return GatingResult(rows, meta, write_gating_report(run_dir, rows, meta))
 
 
-__all__ = ["GatingConfig", "GatingResult", "chunk_lengths", "run_gating"]
+__all__ = ["GatingConfig", "GatingResult", "chunk_lengths", "chunk_stream", "run_gating"]

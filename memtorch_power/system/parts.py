@@ -121,14 +121,7 @@ class DetectorQuality:
         plus the noise-alone rate; ``false_accept_rate`` overrides the measured one (e.g. an end
         of its interval)."""
         rate = self.false_accept_rate if false_accept_rate is None else false_accept_rate
-        return false_alarms_per_speech_hour(rate, self.noise_false_alarms_per_hour, words_per_minute)
-
-
-def false_alarms_per_speech_hour(false_accept_rate: float, noise_false_alarms_per_hour: float,
-                                 words_per_minute: float) -> float:
-    """False alarms in an hour of speech: ``false_accept_rate`` (per spoken non-keyword) x
-    ``words_per_minute`` x 60, plus ``noise_false_alarms_per_hour`` (set off by noise alone)."""
-    return false_accept_rate * words_per_minute * 60.0 + noise_false_alarms_per_hour
+        return rate * words_per_minute * 60.0 + self.noise_false_alarms_per_hour
 
 
 def read_detector_quality(path: str, threshold: float | None, max_false_alarms_per_hour: float,
@@ -151,12 +144,31 @@ def read_detector_quality(path: str, threshold: float | None, max_false_alarms_p
     if missing:
         raise ValueError(f"{path}: the sweep has no {', '.join(missing)}: it predates false accepts per spoken word; "
                          "re-run `memtorch-power gating` (or benchmarks/gating_streams.py)")
-    hours = float(report["meta"]["duration_s"]) / 3600.0
-    qualities = [_quality(row, report["meta"], hours, str(path)) for row in rows]
+    return operating_point(detector_qualities(rows, report["meta"], str(path)), threshold, max_false_alarms_per_hour,
+                           words_per_minute)
+
+
+def detector_qualities(rows: list[dict[str, Any]], meta: dict[str, Any], source: str) -> list[DetectorQuality]:
+    """Every row of a gating sweep (``DetectionStats.as_dict`` rows; ``meta``: the report's, with
+    ``duration_s``) as a :class:`DetectorQuality`, by threshold."""
+    hours = float(meta["duration_s"]) / 3600.0
+    return [_quality(row, meta, hours, source) for row in sorted(rows, key=lambda r: r["threshold"])]
+
+
+def operating_point(qualities: list[DetectorQuality], threshold: float | None, max_false_alarms_per_hour: float,
+                    words_per_minute: float) -> DetectorQuality:
+    """The quality at ``threshold``, or the one with the most hits among those with at most
+    ``max_false_alarms_per_hour`` false alarms per hour of speech at ``words_per_minute`` (ties:
+    the higher threshold; the highest threshold if none qualifies). ``qualities``: by threshold.
+
+    Raises:
+        ValueError: no quality at ``threshold``.
+    """
     if threshold is not None:
         matching = [q for q in qualities if math.isclose(q.threshold, threshold)]
         if not matching:
-            raise ValueError(f"{path}: no row at threshold {threshold}; swept: {[q.threshold for q in qualities]}")
+            raise ValueError(f"{qualities[0].source}: no row at threshold {threshold}; swept: "
+                             f"{[q.threshold for q in qualities]}")
         return matching[0]
     allowed = [q for q in qualities if q.false_alarms_per_speech_hour(words_per_minute) <= max_false_alarms_per_hour]
     return max(allowed, key=lambda q: (q.hit_rate, q.threshold)) if allowed else qualities[-1]
