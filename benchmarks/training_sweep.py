@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from _common import RESULTS, machine, write_atomic
 from aihwkit.simulator.parameters.base import RPUConfigBase
+from aihwkit.simulator.parameters.enums import PulseType
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
 from memtorch_power.presets import PRESETS, Preset, _pulsed_mapping, pcm_tiki_taka_config, register_preset
 
@@ -54,7 +55,10 @@ class Variant:
 
 def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every: int = 1,
                      constant_step: bool = False, pulse_noise: bool = True,
-                     exact_refresh_read: bool = False, refresh_lower: float | None = None) -> RPUConfigBase:
+                     exact_refresh_read: bool = False, refresh_lower: float | None = None,
+                     exact_pulse_count: bool = False, device_variation: bool = True,
+                     perfect_backward: bool = False, perfect_forward: bool = False,
+                     w_max: float | None = None) -> RPUConfigBase:
     """``constant_step``: every SET pulse moves a PCM device by ``dw_min`` whatever its
     conductance (``ExpStepDevice``'s ``A_up``/``A_down`` 0; the preset's step is 28x ``dw_min``
     from a reset device); ``pulse_noise`` False: no pulse-to-pulse variation (``dw_min_std`` 0,
@@ -63,7 +67,12 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
     verify loop's), its re-write still by pulses; ``refresh_every`` 0: no refresh at all;
     ``refresh_lower``: the smaller device's threshold of the refresh criterion (aihwkit's 0.25:
     a pair is refreshed only when its larger device is above 0.75 of its range and its smaller one
-    above this).
+    above this); ``exact_pulse_count``: the transfer fires exactly the pulses the accumulator
+    counted (``PulseType.DETERMINISTIC_IMPLICIT``; the preset's stochastic pulse trains fire a
+    random number with that mean: 0.62 pulses of error at 1.3 counted, on a small layer);
+    ``device_variation`` False: no device-to-device variation of step, bounds or reset;
+    ``perfect_backward`` / ``perfect_forward``: exact backward / forward MVMs (no DAC, ADC or
+    noise); ``w_max``: each device's upper bound (the preset's 2.0).
     All but ``refresh_every`` are diagnostics of what limits training, not devices."""
     config = MixedPrecisionPCMPreset()
     config.mapping = dataclasses.replace(_pulsed_mapping(), weight_scaling_omega=omega)
@@ -73,11 +82,20 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
         config.device.device.refresh_forward.is_perfect = True
     if refresh_lower is not None:
         config.device.device.refresh_lower_thres = refresh_lower
+    if exact_pulse_count:
+        config.update.pulse_type = PulseType.DETERMINISTIC_IMPLICIT
+    config.backward.is_perfect = perfect_backward
+    config.forward.is_perfect = perfect_forward
     for device in config.device.device.unit_cell_devices:
         if constant_step:
             device.A_up = device.A_down = 0.0
         if not pulse_noise:
             device.dw_min_std = 0.0
+        if not device_variation:
+            device.dw_min_dtod = device.up_down_dtod = device.w_max_dtod = 0.0
+            device.reset_std = device.reset_dtod = 0.0
+        if w_max is not None:
+            device.w_max = w_max
     return config
 
 
@@ -88,6 +106,8 @@ FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
 }
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
+#: every PCM property of the pair's devices switched off (diagnostics only)
+_IDEAL_DEVICE = {"constant_step": True, "pulse_noise": False, "device_variation": False, "exact_pulse_count": True}
 
 VARIANTS = {v.name: v for v in (
     # -- pcm_mixed_precision (issue 12) ---------------------------------------------------------
@@ -134,6 +154,29 @@ VARIANTS = {v.name: v for v in (
             {"granularity": 0.1}),
     Variant("mp:tile_lr_0.1_granularity_0.28", "threshold at the first SET pulse's size (0.28 device units)",
             {**_SGD, "analog_lr": 0.1}, {"granularity": 0.28}),
+    # the threshold matched to PCM's mean step at a 10x larger tile step, so that the accumulated
+    # update per pulse and the step a pulse takes are of one size (Nandakumar et al. 2020 set the
+    # threshold to the device's granularity); 0.1 at tile step 0.1 above was also a 10x smaller step
+    Variant("mp:tile_lr_1_granularity_0.1", "threshold at 0.1 device units with the tile step at 1.0: one pulse "
+            "per 0.1 units of accumulated update, about what a PCM pulse moves a device", {**_SGD, "analog_lr": 1.0},
+            {"granularity": 0.1}),
+    # is the device the limit at all? (2026-12-03 afternoon) the same update with parts of the PCM
+    # model switched off, one at a time and then all together
+    Variant("mp:tile_lr_0.1_perfect_backward", "diagnostic: exact backward MVMs (errors without DAC, ADC or noise)",
+            {**_SGD, "analog_lr": 0.1}, {"perfect_backward": True}),
+    Variant("mp:tile_lr_0.1_no_noise_constant_step", "diagnostic: conductance-independent steps without "
+            "pulse-to-pulse variation", {**_SGD, "analog_lr": 0.1}, {"constant_step": True, "pulse_noise": False}),
+    Variant("mp:tile_lr_0.1_deterministic_pulses", "exactly the counted pulses per transfer instead of a "
+            "stochastic pulse train with that mean", {**_SGD, "analog_lr": 0.1}, {"exact_pulse_count": True}),
+    Variant("mp:tile_lr_0.1_ideal_device", "diagnostic: an ideal device in the PCM pair (constant steps, no "
+            "pulse noise, no device-to-device variation, exact pulse counts)", {**_SGD, "analog_lr": 0.1},
+            _IDEAL_DEVICE),
+    Variant("mp:tile_lr_0.1_ideal_device_perfect_io", "diagnostic: the ideal device with exact forward and "
+            "backward MVMs", {**_SGD, "analog_lr": 0.1},
+            {**_IDEAL_DEVICE, "perfect_forward": True, "perfect_backward": True}),
+    Variant("mp:tile_lr_0.1_ideal_device_wide", "diagnostic: the ideal device with 10x the conductance range "
+            "(w_max 20): do the weights hit the device bounds?", {**_SGD, "analog_lr": 0.1},
+            {**_IDEAL_DEVICE, "w_max": 20.0}),
     Variant("mp:tile_lr_0.1_exact_refresh_read", "diagnostic: the refresh reads each PCM pair exactly "
             "(no read noise, no ADC) before it re-writes the difference", {**_SGD, "analog_lr": 0.1},
             {"exact_refresh_read": True}),

@@ -64,4 +64,39 @@ def optimizer_for(
         for group in analog_optimizer.param_groups:
             if any(isinstance(p, AnalogContext) for p in group["params"]):
                 group["lr"] = analog_lr  # AnalogOptimizer hands the group's lr to the tile each step
+        _move_to_group(analog_optimizer, _torch_tile_weights(model), lr=analog_lr)
     return analog_optimizer
+
+
+def _torch_tile_weights(model: nn.Module) -> list[nn.Parameter]:
+    """The crossbar weights that torch's optimizer trains (tiles of digital-update presets).
+
+    aihwkit's torch tiles (``ideal``, ``pcm_hwa``) hold their weight as an ``nn.Parameter`` of
+    the tile; their ``AnalogContext`` carries no gradient. Pulsed tiles hold theirs in C++.
+    """
+    weights: list[nn.Parameter] = []
+    for _, layer in analog_layers(model):
+        for module in layer.modules():
+            for tile in getattr(module, "analog_tiles", lambda: ())():
+                weight = getattr(tile.tile, "weight", None)
+                if isinstance(weight, nn.Parameter) and weight.requires_grad:
+                    weights.append(weight)
+    return weights
+
+
+def _move_to_group(optimizer: torch.optim.Optimizer, params: list[nn.Parameter], lr: float) -> None:
+    """Take ``params`` out of their parameter groups and give them a group of their own at
+    ``lr`` (other settings copied from the group they came from). Before the first step only."""
+    if not params:
+        return
+    wanted = {id(p) for p in params}
+    settings: dict[str, Any] = {}
+    moved: list[nn.Parameter] = []
+    for group in optimizer.param_groups:
+        keep = [p for p in group["params"] if id(p) not in wanted]
+        if len(keep) != len(group["params"]):
+            settings = {k: v for k, v in group.items() if k != "params"}
+            moved.extend(p for p in group["params"] if id(p) in wanted)
+            group["params"] = keep
+    optimizer.param_groups[:] = [g for g in optimizer.param_groups if g["params"]]
+    optimizer.add_param_group({**settings, "params": moved, "lr": lr})

@@ -84,8 +84,28 @@ def test_pulsed_presets_map_the_largest_weight_to_omega(preset: str) -> None:
     torch.testing.assert_close(layer.weight, reference.weight.detach(), atol=0.02, rtol=0.0)
 
 
-def test_analog_lr_also_sets_the_tile_weights_step_of_digital_update_presets() -> None:
-    model = analogize(nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4)), "pcm_hwa")
-    optimizer = optimizer_for(model, lr=1e-2, optimizer="adam", analog_lr=1e-3)
-    by_kind = {type(g["params"][0]).__name__: g["lr"] for g in optimizer.param_groups}
-    assert by_kind == {"Parameter": 1e-2, "AnalogContext": 1e-3}
+@pytest.mark.parametrize("preset", ["ideal", "pcm_hwa"])
+def test_analog_lr_sets_the_crossbar_weights_step_of_digital_update_presets(preset: str) -> None:
+    # torch tiles hold their weight as a torch parameter: analog_lr must reach it, not only the
+    # tile's AnalogContext (which carries no gradient for these tiles)
+    model = analogize(nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4)), preset)
+    optimizer = optimizer_for(model, lr=1.0, optimizer="sgd", analog_lr=0.1)
+    names = {id(p): n for n, p in model.named_parameters()}
+    lr_of = {names[id(p)]: g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    crossbar = [n for n in lr_of if n.endswith("tile.weight")]
+    assert crossbar and all(lr_of[n] == 0.1 for n in crossbar)
+    assert lr_of["1.weight"] == 1.0 and lr_of["1.bias"] == 1.0
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(names)  # nothing lost or doubled
+
+
+def test_analog_lr_is_the_sgd_step_of_an_ideal_crossbar() -> None:
+    torch.manual_seed(0)
+    model = analogize(nn.Sequential(nn.Linear(8, 4), nn.BatchNorm1d(4)), "ideal")
+    optimizer = optimizer_for(model, lr=1.0, optimizer="sgd", analog_lr=0.1)
+    weight = next(p for n, p in model.named_parameters() if n.endswith("tile.weight"))
+    before = weight.detach().clone()
+    (model(torch.randn(16, 8)) * torch.randn(16, 4)).sum().backward()
+    expected = before - 0.1 * weight.grad
+    optimizer.step()
+    torch.testing.assert_close(weight.detach(), expected)
+    assert float((expected - before).abs().max()) > 0.05  # a step lr 1.0 would make 10x larger
