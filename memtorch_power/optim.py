@@ -9,7 +9,7 @@ from aihwkit.optim import AnalogOptimizer
 from aihwkit.optim.context import AnalogContext
 from torch import nn
 
-from memtorch_power.nn.convert import analog_layers
+from memtorch_power.nn.convert import analog_layers, analog_tiles
 
 _DIGITAL_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
@@ -74,14 +74,8 @@ def _torch_tile_weights(model: nn.Module) -> list[nn.Parameter]:
     aihwkit's torch tiles (``ideal``, ``pcm_hwa``) hold their weight as an ``nn.Parameter`` of
     the tile; their ``AnalogContext`` carries no gradient. Pulsed tiles hold theirs in C++.
     """
-    weights: list[nn.Parameter] = []
-    for _, layer in analog_layers(model):
-        for module in layer.modules():
-            for tile in getattr(module, "analog_tiles", lambda: ())():
-                weight = getattr(tile.tile, "weight", None)
-                if isinstance(weight, nn.Parameter) and weight.requires_grad:
-                    weights.append(weight)
-    return weights
+    weights = [getattr(tile.tile, "weight", None) for tile in analog_tiles(model)]
+    return [w for w in weights if isinstance(w, nn.Parameter) and w.requires_grad]
 
 
 def _move_to_group(optimizer: torch.optim.Optimizer, params: list[nn.Parameter], lr: float) -> None:

@@ -6,7 +6,7 @@ import copy
 import fnmatch
 import logging
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from torch import nn
 
@@ -247,3 +247,9 @@ def digitalize(model: nn.Module, inplace: bool = False) -> nn.Module:
 def analog_layers(model: nn.Module) -> list[tuple[str, AnalogLayer]]:
     """``(qualified name, layer)`` for every analog layer of ``model``, in module order."""
     return [(name, m) for name, m in model.named_modules() if isinstance(m, AnalogLayer)]
+
+
+def analog_tiles(model: nn.Module) -> list[Any]:
+    """Every aihwkit tile of every analog layer of ``model``, in module order."""
+    return [tile for _, layer in analog_layers(model) for crossbar in layer.analog_crossbars()
+            for tile in crossbar.analog_tiles()]

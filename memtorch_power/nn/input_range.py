@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from memtorch_power.nn.convert import analog_layers
+from memtorch_power.nn.convert import analog_tiles
 
 
 def set_input_range_init(model: nn.Module, std_alpha: float, batches: int | None = None) -> nn.Module:
@@ -40,9 +40,7 @@ def set_input_range_init(model: nn.Module, std_alpha: float, batches: int | None
     if batches is not None and batches < 1:
         raise ValueError(f"set_input_range_init: batches must be >= 1, got {batches}")
     changed = 0
-    tiles = [tile for _, layer in analog_layers(model) for crossbar in layer.analog_crossbars()
-             for tile in crossbar.analog_tiles()]
-    for tile in tiles:
+    for tile in analog_tiles(model):
         settings = tile.rpu_config.pre_post.input_range
         if not settings.enable or getattr(tile, "input_range_update_idx", None) is None:
             continue
