@@ -88,8 +88,9 @@ def main() -> None:
         + (f"{args.note}\n\n" if args.note else "")
         + comparison_markdown(rows, config).split("\n", 2)[2]
         + f"\n\n![validation accuracy against training energy](benchmarks/results/{plot.name})"
-        + ("\n\nTargets, computed from the rows above:\n\n" + "\n".join(targets) if args.epochs >= 40 else
-           "\n\nThis is the main job's budget; the targets apply to 40 epochs."),
+        + ("\n\nThis is the main job's budget; the targets apply to 40 epochs." if args.epochs < 40 else
+           "\n\nTargets, computed from the rows above:\n\n" + "\n".join(targets) if targets else
+           "\n\nNo target applies to these presets alone (the targets compare with the digital row)."),
     )
 
 

@@ -28,7 +28,7 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, Literal, Union
+from typing import Any, Callable, Literal, Union
 
 from aihwkit.inference.compensation.drift import GlobalDriftCompensation
 from aihwkit.inference.noise.pcm import PCMLikeNoiseModel
@@ -52,7 +52,7 @@ from aihwkit.simulator.parameters.enums import (
     WeightRemapType,
 )
 from aihwkit.simulator.parameters.pre_post import InputRangeParameter, PrePostProcessingParameter
-from aihwkit.simulator.configs.compounds import TransferCompound
+from aihwkit.simulator.configs.compounds import OneSidedUnitCell, TransferCompound
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset, PCMPreset
 from aihwkit.simulator.presets.compounds import PCMPresetUnitCell
 from aihwkit.simulator.presets.devices import CapacitorPresetDevice
@@ -529,6 +529,26 @@ def _bits(resolution: float) -> float | None:
     return math.log2(levels + 2.0)
 
 
+def _cell_leaf(cell: Any) -> tuple[Any, int, float, float]:
+    """The pulsed device of a (possibly nested) aihwkit unit cell, the number of devices that
+    hold one weight, the weight change of a one-unit change of the device the update programs
+    (its read-out factor) and the sum of the read-out factors of one sign's devices.
+
+    A ``OneSidedUnitCell`` is a pair (G+ - G-) built from its first device; a ``VectorUnitCell``
+    reads device ``i`` at ``gamma_vec[i]`` (aihwkit: ``1/n`` each when not given)."""
+    devices = getattr(cell, "unit_cell_devices", None)
+    if not devices:
+        return cell, 1, 1.0, 1.0
+    if isinstance(cell, OneSidedUnitCell):
+        leaf, count, read_out, summed = _cell_leaf(devices[0])
+        return leaf, 2 * count, read_out, summed
+    gammas = list(getattr(cell, "gamma_vec", None) or [1.0 / len(devices)] * len(devices))
+    leaves = [_cell_leaf(device) for device in devices]
+    leaf, _, read_out, _ = leaves[0]
+    return (leaf, sum(count for _, count, _, _ in leaves), read_out * gammas[0],
+            sum(g * summed for g, (_, _, _, summed) in zip(gammas, leaves)))
+
+
 def traits_of(spec: PresetLike) -> PresetTraits:
     """Read the energy-relevant traits of a preset (see :class:`PresetTraits`)."""
     preset = get_preset(spec)
@@ -547,15 +567,14 @@ def traits_of(spec: PresetLike) -> PresetTraits:
     if isinstance(device, TransferCompound):  # fast array first, slow (PCM) store second
         transfer = dict(transfer_every=float(device.transfer_every), transfer_reads=int(device.n_reads_per_transfer),
                         transfer_in_mbatch=bool(device.units_in_mbatch))
-        slow = unit_devices[-1]
-        unit_devices = getattr(slow, "unit_cell_devices", None) or [slow]
-    if preset.update != "digital" and unit_devices:
-        dw_min = float(unit_devices[0].dw_min)
-        w_max = float(unit_devices[0].w_max)
-        devices = len(unit_devices)
-    elif preset.update != "digital" and hasattr(cell, "dw_min"):
-        dw_min = float(cell.dw_min)
-        w_max = float(getattr(cell, "w_max", 1.0))
+        cell = unit_devices[-1]
+    if preset.update != "digital" and cell is not None:
+        leaf, leaf_devices, read_out, summed = _cell_leaf(cell)
+        if hasattr(leaf, "dw_min"):
+            dw_min = float(leaf.dw_min) * read_out
+            w_max = float(getattr(leaf, "w_max", 1.0)) * summed
+        if transfer or getattr(cell, "unit_cell_devices", None):
+            devices = leaf_devices
     if preset.update in ("in_memory", "transfer"):
         update_bl = int(getattr(config.update, "desired_bl", 31))
     return PresetTraits(

@@ -91,14 +91,15 @@ class DeviceStateTile(AnalogTile):
 
 
 class TransferAnalogTile(DeviceStateTile):
-    """``AnalogTile`` for transfer compounds whose unit cells hold one-sided PCM pairs.
+    """``AnalogTile`` for compounds whose nested unit cells hold one-sided PCM pairs.
 
     aihwkit 1.1.0 cannot dump the *extra* state (counters of the transfer schedule and the
-    refresh) of a ``TransferCompound`` over a ``OneSidedUnitCell``: its C++ state map meets the
-    key ``1.num_states`` twice and raises, so neither ``state_dict()`` nor ``torch.save`` work.
+    refresh) of a ``TransferCompound`` over a ``OneSidedUnitCell``, nor of a ``VectorUnitCell``
+    of ``OneSidedUnitCell`` pairs: its C++ state map meets a key such as ``1.num_states``
+    twice and raises, so neither ``state_dict()`` nor ``torch.save`` work.
     This tile saves everything else (weights, every hidden device weight and parameter,
     learning rate); a loaded tile restarts the transfer and refresh counters, which only
-    decide which column is transferred next.
+    decide which column is transferred next (or which device of a vector cell is programmed next).
     """
 
     def __getstate__(self) -> dict[str, Any]:
