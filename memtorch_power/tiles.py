@@ -114,3 +114,53 @@ class TransferAnalogTile(DeviceStateTile):
             return super().__getstate__()
         finally:
             self.tile = tile
+
+
+class FactoredStepTile(DeviceStateTile):
+    """Mixed-precision tile whose digital unit scales the gradient by factored second moments.
+
+    The weight gradient of one update is ``G = sum_b d_b x_b^T`` (outputs x inputs). Adafactor
+    (Shazeer & Stern, ICML 2018; here without momentum and with bias-corrected running means
+    at ``beta2``) keeps the running means of ``G**2`` over each row (``r``) and each column
+    (``c``) and steps by ``G / sqrt(r c^T / mean(r))``, clipped to an RMS of at most 1 per
+    weight. That step is itself an outer product, ``sum_b (d_b * sqrt(mean(r) / r)) (x_b / sqrt(c))^T``,
+    so this tile scales its inputs and errors and hands them to aihwkit's update: the digital
+    accumulator, its threshold and the PCM pulses are those of the preset, and the tile's
+    learning rate becomes the RMS step per weight (weight units) instead of an SGD step.
+    The statistics are two vectors per tile (outputs + inputs); they restart at zero when a
+    tile is loaded, as mixed precision's accumulator does.
+    """
+
+    beta2: float = 0.999
+    eps: float = 1e-30
+
+    def update(self, x_input: Tensor, d_input: Tensor) -> None:
+        """Update the running statistics with this update's gradient, then hand aihwkit the
+        inputs and errors scaled so that their outer product is Adafactor's step."""
+        x_dim = 0 if self.in_trans else x_input.dim() - 1
+        d_dim = 0 if self.out_trans else d_input.dim() - 1
+        x = x_input.movedim(x_dim, -1).reshape(-1, x_input.shape[x_dim]).float()
+        d = d_input.movedim(d_dim, -1).reshape(-1, d_input.shape[d_dim]).float()
+        squared = (d.T @ x).square() + self.eps  # outputs x inputs
+        step = getattr(self, "_factored_steps", 0) + 1
+        rows = getattr(self, "_factored_rows", torch.zeros(squared.shape[0]))
+        cols = getattr(self, "_factored_cols", torch.zeros(squared.shape[1]))
+        rows = self.beta2 * rows + (1 - self.beta2) * squared.mean(1)
+        cols = self.beta2 * cols + (1 - self.beta2) * squared.mean(0)
+        self._factored_steps, self._factored_rows, self._factored_cols = step, rows, cols
+        correction = 1 - self.beta2**step
+        row_scale = ((rows / correction).mean() / (rows / correction)).sqrt()
+        col_scale = (cols / correction).rsqrt()
+        rms = (squared.sqrt() * row_scale[:, None] * col_scale[None, :]).square().mean().sqrt()
+        row_scale = row_scale / rms.clamp(min=1.0)  # Adafactor's update clipping (threshold 1)
+        x_view = [1] * x_input.dim()
+        x_view[x_dim] = -1
+        d_view = [1] * d_input.dim()
+        d_view[d_dim] = -1
+        super().update(x_input * col_scale.to(x_input).view(x_view), d_input * row_scale.to(d_input).view(d_view))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        for name in ("_factored_steps", "_factored_rows", "_factored_cols"):
+            state.pop(name, None)
+        return state

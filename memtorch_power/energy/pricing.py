@@ -38,7 +38,8 @@ training analog layers, run on the digital profile (the training host). By updat
   pulse-probability computation;
 * ``mixed_precision``: analog forward and backward; the weight gradient is computed digitally
   and accumulated in ``chi`` (fp32, one read-modify-write per weight per step), and whole
-  PCM pulses are applied where ``chi`` crosses ``dw_min``;
+  PCM pulses are applied where ``chi`` crosses ``dw_min``; with a factored step
+  (``pcm_mixed_precision_factored``) also its statistics and the scaling of inputs and errors;
 * ``transfer`` (``pcm_tiki_taka``): analog forward and transposed backward MVMs on the PCM
   array; the update drives stochastic pulse trains into a fast (capacitor-like) array as
   ``in_memory`` does; every transfer reads ``transfer_reads`` fast-array columns (one forward
@@ -62,6 +63,11 @@ from memtorch_power.presets import PULSED_UPDATES
 
 PJ_TO_J = 1e-12
 CHI_BYTES = 4  # mixed precision accumulates chi in fp32
+#: operations per weight per step of the factored step (``FactoredStepTile``), counted from the
+#: algorithm: square the gradient, accumulate it into its row and its column mean, and a
+#: multiply-accumulate of the scaled square for the update's RMS (clipping); plus one multiply per
+#: input and error element that scales them
+FACTORED_OPS_PER_WEIGHT = 5
 
 #: Expected PCM pulses per weight per optimizer step when nothing was measured: an
 #: ASSUMPTION (|dW| ~ lr*|grad| ~ 0.01*0.1 = 1e-3 per step, i.e. 0.1 device steps of
@@ -255,6 +261,10 @@ def analog_energy(
         _add(energy, "backward", "digital_memory", (gw.in_elems + gw.out_elems) * b * act)
         _add(energy, "update", "digital_compute", steps * info.matrix_weights * 2 * d.op_pj)
         _add(energy, "update", "digital_memory", steps * info.matrix_weights * 2 * CHI_BYTES * act)
+        if traits.factored_step:  # the statistics (fp32 row and column means) and the scaled x and d
+            ops = steps * info.matrix_weights * FACTORED_OPS_PER_WEIGHT + gw.in_elems + gw.out_elems
+            _add(energy, "update", "digital_compute", ops * d.op_pj)
+            _add(energy, "update", "digital_memory", steps * lines * 2 * CHI_BYTES * act)
     return energy
 
 

@@ -32,6 +32,9 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     # the tiles' step tuned on validation (benchmarks/results/pcm_mixed_precision_sweep.json):
     # 40 epochs, best validation 87.0 % at analog_lr 0.1, 85.0 % at 0.3 (70.1 % at 1.0 after 10)
     "pcm_mixed_precision": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
+    # the tiles' RMS step per weight, tuned on validation at 10 epochs (pcm_mixed_precision_sweep.json,
+    # mp:factored_tile_lr_*): 79.2 % at 0.001, 74.6 % at 0.003
+    "pcm_mixed_precision_factored": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.001, "momentum": 0.0},
     # Tiki-Taka: the fast array steps at fast_lr 1.0; the tile lr scales the transfer to PCM
     # (0.1: 53 % validation after 10 epochs, 1.0: 42 %; benchmarks/results/pcm_tiki_taka_sweep.json)
     "pcm_tiki_taka": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
