@@ -159,6 +159,14 @@ class FactoredStepTile(DeviceStateTile):
         d_view[d_dim] = -1
         super().update(x_input * col_scale.to(x_input).view(x_view), d_input * row_scale.to(d_input).view(d_view))
 
+    def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
+        """Refused: aihwkit's indexed convolution update (CUDA tiles) gathers the patches in C++,
+        where the factored scaling of :meth:`update` cannot reach them."""
+        raise NotImplementedError(
+            "FactoredStepTile scales unfolded inputs (aihwkit's CPU convolution path); build the "
+            "convolution with use_indexed=False to train it with the factored step"
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         for name in ("_factored_steps", "_factored_rows", "_factored_cols"):

@@ -71,6 +71,12 @@ def test_transposed_inputs_are_scaled_along_their_feature_axis(monkeypatch) -> N
     assert torch.allclose(d1.T @ x1, d2 @ x2.T, atol=1e-6)
 
 
+def test_an_indexed_convolution_update_is_refused_rather_than_left_unscaled() -> None:
+    tile = next(_layer().analog_tiles())
+    with pytest.raises(NotImplementedError, match="use_indexed=False"):
+        tile.update_indexed(torch.randn(2, 6), torch.randn(2, 4))
+
+
 def test_the_factored_step_is_priced_on_top_of_mixed_precision() -> None:
     from torch import nn
 
