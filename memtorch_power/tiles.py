@@ -148,10 +148,10 @@ class FactoredStepTile(DeviceStateTile):
         rows = self.beta2 * rows + (1 - self.beta2) * squared.mean(1)
         cols = self.beta2 * cols + (1 - self.beta2) * squared.mean(0)
         self._factored_steps, self._factored_rows, self._factored_cols = step, rows, cols
-        correction = 1 - self.beta2**step
-        row_scale = ((rows / correction).mean() / (rows / correction)).sqrt()
-        col_scale = (cols / correction).rsqrt()
-        rms = (squared.sqrt() * row_scale[:, None] * col_scale[None, :]).square().mean().sqrt()
+        rows_hat, cols_hat = rows / (1 - self.beta2**step), cols / (1 - self.beta2**step)
+        row_scale = (rows_hat.mean() / rows_hat).sqrt()
+        col_scale = cols_hat.rsqrt()
+        rms = (squared * row_scale[:, None].square() * col_scale[None, :].square()).mean().sqrt()
         row_scale = row_scale / rms.clamp(min=1.0)  # Adafactor's update clipping (threshold 1)
         x_view = [1] * x_input.dim()
         x_view[x_dim] = -1
