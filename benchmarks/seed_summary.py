@@ -5,9 +5,10 @@ Reads ``benchmarks/results/kws_accuracy.json`` (seed 0) and ``kws_accuracy_seed<
 other seeds that exist, and writes the BENCHMARKS.md section ``kws_accuracy_seeds``: test
 accuracy per seed (714 test clips each), the gap per seed, and the mean gap with its standard
 deviation over seeds. The 2-point target of issue 12 is judged on the mean gap. Where
-``kws_accuracy_ideal_sgd_seed<N>.json`` or ``kws_accuracy_factored_seed<N>.json`` exist it adds
-the exact-SGD control (the ``ideal`` crossbar trained with mixed precision's optimizer) and
-mixed precision with a factored step (``pcm_mixed_precision_factored``).
+``kws_accuracy_ideal_sgd_seed<N>.json``, ``kws_accuracy_factored_seed<N>.json`` or
+``kws_accuracy_adam_seed<N>.json`` exist it adds the exact-SGD control (the ``ideal`` crossbar
+trained with mixed precision's optimizer), mixed precision with a factored step
+(``pcm_mixed_precision_factored``) and mixed precision with Adam's step (``pcm_mixed_precision_adam``).
 
 With ``--logmel40`` it writes the section ``kws_logmel40_seeds`` instead: seed 0 is the shipped
 ``dscnn_logmel40`` and its fine-tuned ``pcm_hwa`` twin as ``benchmarks/drift_options.py`` measured
@@ -28,6 +29,8 @@ import statistics
 import sys
 from pathlib import Path
 
+import scipy.stats
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, update_summary  # noqa: E402
 
@@ -41,6 +44,8 @@ COMPANIONS = (
     ("exact SGD control", "kws_accuracy_ideal_sgd_seed", CONTROL),
     # benchmarks/kws_accuracy.py --presets pcm_mixed_precision_factored --seed N --section kws_accuracy_factored_seedN
     ("factored step", "kws_accuracy_factored_seed", "pcm_mixed_precision_factored"),
+    # benchmarks/kws_accuracy.py --presets pcm_mixed_precision_adam --seed N --section kws_accuracy_adam_seedN
+    ("Adam step", "kws_accuracy_adam_seed", "pcm_mixed_precision_adam"),
 )
 
 
@@ -124,13 +129,21 @@ def main() -> None:
 
 
 def _mean_std(values: list[float]) -> str:
-    return f"{statistics.fmean(values):.2f}" + (f" (standard deviation {statistics.stdev(values):.2f})"
-                                                if len(values) > 1 else "")
+    """Mean, standard deviation over seeds and the 95 % interval of the mean (Student's t)."""
+    if len(values) < 2:
+        return f"{statistics.fmean(values):.2f}"
+    mean, std = statistics.fmean(values), statistics.stdev(values)
+    half = float(scipy.stats.t.ppf(0.975, len(values) - 1)) * std / len(values) ** 0.5
+    return f"{mean:.2f} (standard deviation {std:.2f}; 95 % interval of the mean [{mean - half:.2f}, {mean + half:.2f}])"
 
 
 def mixed_precision_section() -> str:
     """The ``kws_accuracy_seeds`` section: per seed digital, mixed precision and the companion
-    runs of :data:`COMPANIONS` (test accuracy and points below digital), then the mean gaps."""
+    runs of :data:`COMPANIONS` (test accuracy and points below digital), then the mean gaps.
+
+    A seed counts where it has a digital row; mixed precision or a companion it lacks shows as
+    n/a. A companion's row is read from its own results file, or else from the seed's file (seeds
+    run with ``--presets digital <companion>``)."""
     files = [(0, RESULTS / "kws_accuracy.json")] + sorted(
         (int(p.stem.rsplit("seed", 1)[1]), p) for p in RESULTS.glob("kws_accuracy_seed*.json"))
     header = "| seed | digital test acc | mixed precision test acc | gap (points) |"
@@ -140,23 +153,35 @@ def mixed_precision_section() -> str:
     gaps: list[float] = []
     companion_gaps: dict[str, list[float]] = {label: [] for label, _, _ in COMPANIONS}
     control_minus_mixed: list[float] = []
+    in_seed_file: dict[str, list[int]] = {label: [] for label, _, _ in COMPANIONS}  # seeds read from kws_accuracy_seed<N>
+    #: (label, preset) -> companion minus mixed precision, per seed with both (mixed-precision companions)
+    paired: dict[tuple[str, str], list[float]] = {(label, preset): [] for label, _, preset in COMPANIONS
+                                                   if preset != CONTROL}
     for seed, path in files:
         rows = _rows(path)
-        if "digital" not in rows or PRESET not in rows:
+        if "digital" not in rows:
             continue
-        digital, mixed = rows["digital"], rows[PRESET]
-        gaps.append(100 * (digital["test_acc"] - mixed["test_acc"]))
-        cells = f"| {seed} | {100 * digital['test_acc']:.2f} % | {100 * mixed['test_acc']:.2f} % | {gaps[-1]:.2f} |"
+        digital, mixed = rows["digital"], rows.get(PRESET)
+        cells = f"| {seed} | {100 * digital['test_acc']:.2f} % |"
+        if mixed is None:
+            cells += " n/a | n/a |"
+        else:
+            gaps.append(100 * (digital["test_acc"] - mixed["test_acc"]))
+            cells += f" {100 * mixed['test_acc']:.2f} % | {gaps[-1]:.2f} |"
         for label, section, preset in COMPANIONS:
             companion_path = RESULTS / f"{section}{seed}.json"
-            row = _rows(companion_path).get(preset) if companion_path.exists() else None
+            row = (_rows(companion_path) if companion_path.exists() else rows).get(preset)
             if row is None:
                 cells += " n/a | n/a |"
                 continue
+            if not companion_path.exists():
+                in_seed_file[label].append(seed)
             companion_gaps[label].append(100 * (digital["test_acc"] - row["test_acc"]))
             cells += f" {100 * row['test_acc']:.2f} % | {companion_gaps[label][-1]:.2f} |"
-            if preset == CONTROL:
+            if mixed is not None and preset == CONTROL:
                 control_minus_mixed.append(100 * (row["test_acc"] - mixed["test_acc"]))
+            elif mixed is not None:
+                paired[(label, preset)].append(100 * (row["test_acc"] - mixed["test_acc"]))
         lines.append(cells + f" {digital.get('test_clips', '')} |")
     if not gaps:
         sys.exit("no seed has both a digital and a mixed-precision row")
@@ -169,17 +194,28 @@ def mixed_precision_section() -> str:
         verdict = ""
         if preset != CONTROL:  # a mixed-precision preset: the target applies to it too
             verdict = f"; issue 12's target: {'✓' if statistics.fmean(values) <= 2.0 else '✗'}"
-        verdicts.append(f"- {label} (`{preset}`, sections `{section}<N>`): {_mean_std(values)} points below "
+        where = f"sections `{section}<N>`"
+        if in_seed_file[label]:
+            where += f"; seeds {', '.join(map(str, in_seed_file[label]))}: `kws_accuracy_seed<N>`"
+        verdicts.append(f"- {label} (`{preset}`, {where}): {_mean_std(values)} points below "
                         f"digital over {len(values)} seed(s){verdict}")
+    for (label, preset), values in paired.items():
+        if not values:
+            continue
+        verdicts.append(f"- {label} minus `{PRESET}`, seeds with both: {_mean_std(values)} points over "
+                        f"{len(values)} seed(s) (positive: the companion scores higher)")
     if control_minus_mixed:
         verdicts.append(f"- `{PRESET}` is {_mean_std(control_minus_mixed)} points below the exact SGD control")
     return ("## Mixed precision against digital over seeds (`benchmarks/seed_summary.py`)\n\n"
             "40 epochs each, 12-class KWS test split; seed 0 is the `kws_accuracy` section, the others "
-            "`kws_accuracy_seed<N>` (digital and mixed precision only). The digital row trains with Adam 3e-3. "
+            "`kws_accuracy_seed<N>` (seeds 1-2: digital and mixed precision; seeds 3 and up: digital and the "
+            "Adam step). The digital row trains with Adam 3e-3. "
             f"The exact SGD control is the `{CONTROL}` preset (exact weights and MVMs) trained with mixed "
             "precision's optimizer (digital parameters SGD 1.0, crossbar weights SGD 0.1, no momentum, cosine "
             "schedule); the factored step is mixed precision whose digital unit accumulates Adafactor's step "
-            "(`memtorch_power.tiles.FactoredStepTile`).\n\n" + "\n".join(lines)
+            "(`memtorch_power.tiles.FactoredStepTile`); the Adam step is mixed precision whose digital unit keeps "
+            "Adam's moments of each weight's gradient and accumulates Adam's step at 3e-3, the digital run's "
+            "(`memtorch_power.tiles.AdamStepTile`).\n\n" + "\n".join(lines)
             + "\n\nMeans over seeds (standard deviation over seeds):\n\n" + "\n".join(verdicts) + "\n")
 
 

@@ -29,8 +29,8 @@ from aihwkit.simulator.parameters.base import RPUConfigBase
 from aihwkit.simulator.configs.compounds import VectorUnitCell
 from aihwkit.simulator.parameters.enums import PulseType, VectorUnitCellUpdatePolicy
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
-from memtorch_power.presets import PRESETS, Preset, _pulsed_mapping, pcm_tiki_taka_config, register_preset
-from memtorch_power.tiles import FactoredStepTile, TransferAnalogTile
+from memtorch_power.presets import PRESETS, Preset, pcm_tiki_taka_config, pulsed_mapping, register_preset
+from memtorch_power.tiles import AdamStepTile, FactoredStepTile, TransferAnalogTile
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
                      exact_pulse_count: bool = False, device_variation: bool = True,
                      perfect_backward: bool = False, perfect_forward: bool = False,
                      w_max: float | None = None, devices_per_weight: int = 1,
-                     factored_step: bool = False) -> RPUConfigBase:
+                     factored_step: bool = False, adam_step: bool = False) -> RPUConfigBase:
     """``constant_step``: every SET pulse moves a PCM device by ``dw_min`` whatever its
     conductance (``ExpStepDevice``'s ``A_up``/``A_down`` 0; the preset's step is 28x ``dw_min``
     from a reset device); ``pulse_noise`` False: no pulse-to-pulse variation (``dw_min_std`` 0,
@@ -81,11 +81,12 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
     multi-memristive synapse of Boybat et al., Nature Communications 9, 2514, 2018; aihwkit
     ``VectorUnitCell``, ``SINGLE_SEQUENTIAL``): a pulse moves the weight by 1/N of a PCM step.
     ``factored_step``: the digital unit scales the gradient by factored second moments before it
-    accumulates it (:class:`~memtorch_power.tiles.FactoredStepTile`, Adafactor without momentum).
-    All but ``refresh_every``, ``devices_per_weight`` and ``factored_step`` are diagnostics of what
+    accumulates it (:class:`~memtorch_power.tiles.FactoredStepTile`, Adafactor without momentum);
+    ``adam_step``: the digital unit accumulates Adam's step (:class:`~memtorch_power.tiles.AdamStepTile`).
+    All but ``refresh_every``, ``devices_per_weight``, ``factored_step`` and ``adam_step`` are diagnostics of what
     limits training, not devices."""
     config = MixedPrecisionPCMPreset()
-    config.mapping = dataclasses.replace(_pulsed_mapping(), weight_scaling_omega=omega)
+    config.mapping = dataclasses.replace(pulsed_mapping(), weight_scaling_omega=omega)
     # chi threshold (0: the device's dw_min); aihwkit applies each count as granularity /
     # dw_min pulses (rpu_mixedprec_device.cpp, forwardUpdate), so a larger one bunches pulses
     config.device.granularity = granularity
@@ -117,6 +118,8 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
         config.tile_class = TransferAnalogTile  # saves nested one-sided cells (aihwkit cannot)
     elif factored_step:
         config.tile_class = FactoredStepTile
+    elif adam_step:
+        config.tile_class = AdamStepTile
     return config
 
 
@@ -217,6 +220,16 @@ VARIANTS = {v.name: v for v in (
             "unit, RMS step 0.003 per weight", {**_SGD, "analog_lr": 0.003}, {"factored_step": True}),
     Variant("mp:factored_tile_lr_0.001", "Adafactor-scaled gradient, RMS step 0.001 per weight",
             {**_SGD, "analog_lr": 0.001}, {"factored_step": True}),
+    # factored within noise (2.80 against 3.55 points below digital): Adam's full moments, momentum
+    # included, in the digital unit next to chi; the tile step is Adam's step size in weight units
+    Variant("mp:adam_step_0.003", "Adam's step (moments of the full gradient, digital) accumulated by the "
+            "digital unit, step size 0.003 as the digital run; digital parameters SGD 1.0",
+            {**_SGD, "analog_lr": 0.003}, {"adam_step": True}),
+    Variant("mp:adam_step_0.001", "Adam's step accumulated by the digital unit, step size 0.001; digital "
+            "parameters SGD 1.0", {**_SGD, "analog_lr": 0.001}, {"adam_step": True}),
+    Variant("mp:adam_step_0.003_adam_digital", "Adam's step accumulated by the digital unit at 0.003 and the "
+            "digital parameters on Adam 3e-3: the digital run's optimizer throughout",
+            {"optimizer": "adam", "lr": 0.003, "analog_lr": 0.003}, {"adam_step": True}),
     Variant("mp:tile_lr_0.1_exact_refresh_read", "diagnostic: the refresh reads each PCM pair exactly "
             "(no read noise, no ADC) before it re-writes the difference", {**_SGD, "analog_lr": 0.1},
             {"exact_refresh_read": True}),

@@ -69,6 +69,16 @@ class _WithoutExtraState:
         return getattr(self._tile, name)
 
 
+def _refuse_input_processing(tile: AnalogTile, handed: str) -> None:
+    """Raise if aihwkit would change the update's inputs before its outer product: an analog bias
+    appends a column of ones, an input range clips and rescales them."""
+    if tile.analog_bias or tile.input_range is not None:
+        raise ValueError(
+            f"{type(tile).__name__} hands aihwkit {handed}, which an analog bias column or an input range "
+            "would alter: use a digital bias (mapping.digital_bias) and no input range"
+        )
+
+
 class DeviceStateTile(AnalogTile):
     """``AnalogTile`` whose loaded state is the devices' saved state.
 
@@ -116,7 +126,28 @@ class TransferAnalogTile(DeviceStateTile):
             self.tile = tile
 
 
-class FactoredStepTile(DeviceStateTile):
+def _flatten_batch(tensor: Tensor, feature_dim: int) -> Tensor:
+    """``tensor`` as ``(vectors, features)`` in float32, its features taken from ``feature_dim``."""
+    return tensor.movedim(feature_dim, -1).reshape(-1, tensor.shape[feature_dim]).float()
+
+
+class _DigitalUnitStateTile(DeviceStateTile):
+    """A mixed-precision tile whose digital unit keeps state of its own beside ``chi`` (the names
+    in ``_DIGITAL_STATE``). aihwkit's ``state_dict`` keeps only its own fields of a tile; this one
+    adds those attributes, and aihwkit's ``__setstate__`` puts them back when a checkpoint loads."""
+
+    _DIGITAL_STATE: tuple[str, ...] = ()
+
+    def get_analog_state(self) -> dict[str, Any]:
+        """aihwkit's analog state plus the digital unit's state."""
+        state = super().get_analog_state()
+        for name in self._DIGITAL_STATE:
+            if hasattr(self, name):
+                state[name] = getattr(self, name)
+        return state
+
+
+class FactoredStepTile(_DigitalUnitStateTile):
     """Mixed-precision tile whose digital unit scales the gradient by factored second moments.
 
     The weight gradient of one update is ``G = sum_b d_b x_b^T`` (outputs x inputs). Adafactor
@@ -127,20 +158,20 @@ class FactoredStepTile(DeviceStateTile):
     so this tile scales its inputs and errors and hands them to aihwkit's update: the digital
     accumulator, its threshold and the PCM pulses are those of the preset, and the tile's
     learning rate becomes the RMS step per weight (weight units) instead of an SGD step.
-    The statistics are two vectors per tile (outputs + inputs); they restart at zero when a
-    tile is loaded, as mixed precision's accumulator does.
+    The statistics are two vectors per tile (outputs + inputs), saved with the tile.
     """
 
     beta2: float = 0.999
     eps: float = 1e-30
+    _DIGITAL_STATE = ("_factored_steps", "_factored_rows", "_factored_cols")
 
     def update(self, x_input: Tensor, d_input: Tensor) -> None:
         """Update the running statistics with this update's gradient, then hand aihwkit the
         inputs and errors scaled so that their outer product is Adafactor's step."""
+        _refuse_input_processing(self, "scaled inputs")
         x_dim = 0 if self.in_trans else x_input.dim() - 1
         d_dim = 0 if self.out_trans else d_input.dim() - 1
-        x = x_input.movedim(x_dim, -1).reshape(-1, x_input.shape[x_dim]).float()
-        d = d_input.movedim(d_dim, -1).reshape(-1, d_input.shape[d_dim]).float()
+        x, d = _flatten_batch(x_input, x_dim), _flatten_batch(d_input, d_dim)
         squared = (d.T @ x).square() + self.eps  # outputs x inputs
         step = getattr(self, "_factored_steps", 0) + 1
         rows = getattr(self, "_factored_rows", torch.zeros(squared.shape[0]))
@@ -167,8 +198,56 @@ class FactoredStepTile(DeviceStateTile):
             "convolution with use_indexed=False to train it with the factored step"
         )
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        for name in ("_factored_steps", "_factored_rows", "_factored_cols"):
-            state.pop(name, None)
-        return state
+
+class AdamStepTile(_DigitalUnitStateTile):
+    """Mixed-precision tile whose digital unit accumulates Adam's step instead of the gradient.
+
+    The digital unit of mixed precision (Nandakumar et al., Frontiers in Neuroscience 14, 406,
+    2020) computes the weight gradient ``G = sum_b d_b x_b^T`` (outputs x inputs) at full
+    precision and accumulates it in ``chi``; whole PCM pulses are fired where ``chi`` crosses a
+    device step. This tile keeps, next to ``chi``, Adam's first and second moments of ``G``
+    (Kingma & Ba, ICLR 2015; ``beta1``, ``beta2``, bias-corrected) and hands aihwkit the step
+    ``m_hat / (sqrt(v_hat) + eps)`` instead of ``G``: as a sum of rank-one products with one-hot
+    vectors (``sum_i e_i S[i, :]`` over the smaller side of ``S``), which aihwkit's accumulator
+    adds to ``chi`` exactly (the preset quantises neither side: ``n_x_bins = n_d_bins = 0``).
+    The accumulator, its threshold and the PCM pulses are the preset's; the tile's learning rate
+    becomes Adam's step size (weight units). The moments are two fp32 matrices per tile, saved
+    with the tile (``state_dict`` too) and restored when it is loaded.
+    """
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    _DIGITAL_STATE = ("_adam_steps", "_adam_first", "_adam_second")
+
+    def update(self, x_input: Tensor, d_input: Tensor) -> None:
+        """Update the moments with this update's gradient, then add Adam's step to ``chi``."""
+        _refuse_input_processing(self, "one-hot vectors")
+        x_dim = 0 if self.in_trans else x_input.dim() - 1
+        d_dim = 0 if self.out_trans else d_input.dim() - 1
+        gradient = _flatten_batch(d_input, d_dim).T @ _flatten_batch(x_input, x_dim)  # outputs x inputs
+        count = getattr(self, "_adam_steps", 0) + 1
+        first = getattr(self, "_adam_first", None)
+        second = getattr(self, "_adam_second", None)
+        if first is None or second is None:
+            first, second = torch.zeros_like(gradient), torch.zeros_like(gradient)
+        first = self.beta1 * first.to(gradient) + (1 - self.beta1) * gradient
+        second = self.beta2 * second.to(gradient) + (1 - self.beta2) * gradient.square()
+        self._adam_steps, self._adam_first, self._adam_second = count, first, second
+        step = (first / (1 - self.beta1**count)) / ((second / (1 - self.beta2**count)).sqrt() + self.eps)
+        outputs, inputs = step.shape
+        if outputs <= inputs:  # errors one-hot, inputs the step's rows
+            x_vectors, d_vectors = step, torch.eye(outputs, dtype=step.dtype, device=step.device)
+        else:  # inputs one-hot, errors the step's columns
+            x_vectors, d_vectors = torch.eye(inputs, dtype=step.dtype, device=step.device), step.T
+        x_vectors = x_vectors.T if self.in_trans else x_vectors
+        d_vectors = d_vectors.T if self.out_trans else d_vectors
+        super().update(x_vectors.to(x_input).contiguous(), d_vectors.to(d_input).contiguous())
+
+    def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
+        """Refused: aihwkit's indexed convolution update (CUDA tiles) gathers the patches in C++,
+        where the gradient that :meth:`update` needs cannot be formed."""
+        raise NotImplementedError(
+            "AdamStepTile forms the gradient from unfolded inputs (aihwkit's CPU convolution path); "
+            "build the convolution with use_indexed=False to train it with Adam's step"
+        )

@@ -40,6 +40,8 @@ training analog layers, run on the digital profile (the training host). By updat
   and accumulated in ``chi`` (fp32, one read-modify-write per weight per step), and whole
   PCM pulses are applied where ``chi`` crosses ``dw_min``; with a factored step
   (``pcm_mixed_precision_factored``) also its statistics and the scaling of inputs and errors;
+  with Adam's step (``pcm_mixed_precision_adam``) also the moments' arithmetic and their memory
+  (``ADAM_OPS_PER_WEIGHT``, ``ADAM_MOMENT_ACCESSES``);
 * ``transfer`` (``pcm_tiki_taka``): analog forward and transposed backward MVMs on the PCM
   array; the update drives stochastic pulse trains into a fast (capacitor-like) array as
   ``in_memory`` does; every transfer reads ``transfer_reads`` fast-array columns (one forward
@@ -68,6 +70,12 @@ CHI_BYTES = 4  # mixed precision accumulates chi in fp32
 #: multiply-accumulate of the scaled square for the update's RMS (clipping); plus one multiply per
 #: input and error element that scales them
 FACTORED_OPS_PER_WEIGHT = 5
+#: operations per weight per step of Adam's step in the digital unit (``AdamStepTile``), counted
+#: from the algorithm: first moment (multiply, multiply-add), second moment (square, multiply,
+#: multiply-add), the step (two bias corrections, square root, epsilon, division)
+ADAM_OPS_PER_WEIGHT = 10
+#: fp32 moment accesses per weight per step of that step: read and write the first and second moment
+ADAM_MOMENT_ACCESSES = 4
 
 #: Expected PCM pulses per weight per optimizer step when nothing was measured: an
 #: ASSUMPTION (|dW| ~ lr*|grad| ~ 0.01*0.1 = 1e-3 per step, i.e. 0.1 device steps of
@@ -265,6 +273,10 @@ def analog_energy(
             ops = steps * info.matrix_weights * FACTORED_OPS_PER_WEIGHT + gw.in_elems + gw.out_elems
             _add(energy, "update", "digital_compute", ops * d.op_pj)
             _add(energy, "update", "digital_memory", steps * lines * 2 * CHI_BYTES * act)
+        if traits.adam_step:  # the moments (two fp32 matrices beside chi) and the step computed from them
+            _add(energy, "update", "digital_compute", steps * info.matrix_weights * ADAM_OPS_PER_WEIGHT * d.op_pj)
+            moment_bytes = steps * info.matrix_weights * ADAM_MOMENT_ACCESSES * CHI_BYTES
+            _add(energy, "update", "digital_memory", moment_bytes * act)
     return energy
 
 

@@ -35,6 +35,9 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     # the tiles' RMS step per weight, tuned on validation at 10 epochs (pcm_mixed_precision_sweep.json,
     # mp:factored_tile_lr_*): 79.2 % at 0.001, 74.6 % at 0.003
     "pcm_mixed_precision_factored": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.001, "momentum": 0.0},
+    # Adam's step size in weight units, as the digital run's 3e-3 (10 epochs, validation,
+    # mp:adam_step_*: 74.7 % at 0.003 and at 0.001; Adam for the digital parameters too: 67.3 %)
+    "pcm_mixed_precision_adam": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.003, "momentum": 0.0},
     # Tiki-Taka: the fast array steps at fast_lr 1.0; the tile lr scales the transfer to PCM
     # (0.1: 53 % validation after 10 epochs, 1.0: 42 %; benchmarks/results/pcm_tiki_taka_sweep.json)
     "pcm_tiki_taka": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},

@@ -47,16 +47,26 @@ def test_the_tile_hands_aihwkit_the_factored_step_as_an_outer_product(monkeypatc
     assert torch.allclose(d_large.T @ x_large, d_first.T @ x_first, rtol=1e-4, atol=1e-6)
 
 
-def test_the_statistics_are_not_saved_and_a_loaded_tile_starts_them_again() -> None:
+def test_the_statistics_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     layer = _layer()
     tile = next(layer.analog_tiles())
     tile.set_learning_rate(0.01)
-    tile.update(torch.randn(3, 6), torch.randn(3, 4))
-    assert tile._factored_steps == 1
+    generator = torch.Generator().manual_seed(1)
+    first, second = ((torch.randn(3, 6, generator=generator), torch.randn(3, 4, generator=generator)) for _ in range(2))
+    tile.update(*first)
     loaded = _layer()
     loaded.load_state_dict(layer.state_dict())
-    assert not hasattr(next(loaded.analog_tiles()), "_factored_steps")
+    resumed = next(loaded.analog_tiles())
+    assert resumed._factored_steps == 1
+    assert torch.equal(resumed._factored_rows, tile._factored_rows)
+    assert torch.equal(resumed._factored_cols, tile._factored_cols)
     assert torch.allclose(loaded.get_weights()[0], layer.get_weights()[0])
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+    tile.update(*second)
+    resumed.update(*second)
+    (x1, d1), (x2, d2) = seen
+    assert torch.allclose(d1.T @ x1, d2.T @ x2)
 
 
 def test_transposed_inputs_are_scaled_along_their_feature_axis(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -98,3 +108,14 @@ def test_the_factored_step_is_priced_on_top_of_mixed_precision() -> None:
     # the row and column statistics: one fp32 read and write per row and column per step
     stats = (16 + 8) * 2 * CHI_BYTES * d.activation_pj_per_byte
     assert factored["digital_memory"] - plain["digital_memory"] == pytest.approx(stats * 1e-12)
+
+
+def test_an_analog_bias_column_is_refused_as_it_would_go_unscaled() -> None:
+    from aihwkit.simulator.presets import MixedPrecisionPCMPreset
+
+    config = MixedPrecisionPCMPreset()
+    config.tile_class = FactoredStepTile
+    config.mapping.digital_bias = False
+    tile = next(AnalogLinear(6, 4, bias=True, rpu_config=config).analog_tiles())
+    with pytest.raises(ValueError, match="digital bias"):
+        tile.update(torch.randn(2, 6), torch.randn(2, 4))
