@@ -132,9 +132,13 @@ def _flatten_batch(tensor: Tensor, feature_dim: int) -> Tensor:
 
 
 class _DigitalUnitStateTile(DeviceStateTile):
-    """A mixed-precision tile whose digital unit keeps state of its own beside ``chi`` (the names
-    in ``_DIGITAL_STATE``). aihwkit's ``state_dict`` keeps only its own fields of a tile; this one
-    adds those attributes, and aihwkit's ``__setstate__`` puts them back when a checkpoint loads."""
+    """A mixed-precision tile whose digital unit computes its own step from the update's inputs and
+    errors, and keeps state of its own beside ``chi`` (the names in ``_DIGITAL_STATE``).
+
+    aihwkit's ``state_dict`` keeps only its own fields of a tile; this one adds those attributes,
+    and aihwkit's ``__setstate__`` puts them back when a checkpoint loads. The step is formed from
+    the unfolded inputs :meth:`update` receives, so aihwkit's indexed convolution update is refused.
+    """
 
     _DIGITAL_STATE: tuple[str, ...] = ()
 
@@ -145,6 +149,18 @@ class _DigitalUnitStateTile(DeviceStateTile):
             if hasattr(self, name):
                 state[name] = getattr(self, name)
         return state
+
+    def _feature_dims(self, x_input: Tensor, d_input: Tensor) -> tuple[int, int]:
+        """The input and error tensors' feature axes (aihwkit's ``in_trans`` / ``out_trans``)."""
+        return (0 if self.in_trans else x_input.dim() - 1, 0 if self.out_trans else d_input.dim() - 1)
+
+    def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
+        """Refused: aihwkit's indexed convolution update (CUDA tiles) gathers the patches in C++,
+        where the digital unit's step cannot be formed."""
+        raise NotImplementedError(
+            f"{type(self).__name__} forms its step from unfolded inputs (aihwkit's CPU convolution path); "
+            "build the convolution with use_indexed=False to train it with that step"
+        )
 
 
 class FactoredStepTile(_DigitalUnitStateTile):
@@ -169,8 +185,7 @@ class FactoredStepTile(_DigitalUnitStateTile):
         """Update the running statistics with this update's gradient, then hand aihwkit the
         inputs and errors scaled so that their outer product is Adafactor's step."""
         _refuse_input_processing(self, "scaled inputs")
-        x_dim = 0 if self.in_trans else x_input.dim() - 1
-        d_dim = 0 if self.out_trans else d_input.dim() - 1
+        x_dim, d_dim = self._feature_dims(x_input, d_input)
         x, d = _flatten_batch(x_input, x_dim), _flatten_batch(d_input, d_dim)
         squared = (d.T @ x).square() + self.eps  # outputs x inputs
         step = getattr(self, "_factored_steps", 0) + 1
@@ -189,14 +204,6 @@ class FactoredStepTile(_DigitalUnitStateTile):
         d_view = [1] * d_input.dim()
         d_view[d_dim] = -1
         super().update(x_input * col_scale.to(x_input).view(x_view), d_input * row_scale.to(d_input).view(d_view))
-
-    def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
-        """Refused: aihwkit's indexed convolution update (CUDA tiles) gathers the patches in C++,
-        where the factored scaling of :meth:`update` cannot reach them."""
-        raise NotImplementedError(
-            "FactoredStepTile scales unfolded inputs (aihwkit's CPU convolution path); build the "
-            "convolution with use_indexed=False to train it with the factored step"
-        )
 
 
 class AdamStepTile(_DigitalUnitStateTile):
@@ -223,8 +230,7 @@ class AdamStepTile(_DigitalUnitStateTile):
     def update(self, x_input: Tensor, d_input: Tensor) -> None:
         """Update the moments with this update's gradient, then add Adam's step to ``chi``."""
         _refuse_input_processing(self, "one-hot vectors")
-        x_dim = 0 if self.in_trans else x_input.dim() - 1
-        d_dim = 0 if self.out_trans else d_input.dim() - 1
+        x_dim, d_dim = self._feature_dims(x_input, d_input)
         gradient = _flatten_batch(d_input, d_dim).T @ _flatten_batch(x_input, x_dim)  # outputs x inputs
         count = getattr(self, "_adam_steps", 0) + 1
         first = getattr(self, "_adam_first", None)
@@ -243,11 +249,3 @@ class AdamStepTile(_DigitalUnitStateTile):
         x_vectors = x_vectors.T if self.in_trans else x_vectors
         d_vectors = d_vectors.T if self.out_trans else d_vectors
         super().update(x_vectors.to(x_input).contiguous(), d_vectors.to(d_input).contiguous())
-
-    def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
-        """Refused: aihwkit's indexed convolution update (CUDA tiles) gathers the patches in C++,
-        where the gradient that :meth:`update` needs cannot be formed."""
-        raise NotImplementedError(
-            "AdamStepTile forms the gradient from unfolded inputs (aihwkit's CPU convolution path); "
-            "build the convolution with use_indexed=False to train it with Adam's step"
-        )

@@ -4,7 +4,6 @@ import pytest
 import torch
 from aihwkit.nn import AnalogLinear
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
-from aihwkit.simulator.tiles.periphery import TileWithPeriphery
 
 from memtorch_power.tiles import AdamStepTile
 
@@ -32,9 +31,8 @@ def _batches(n: int, inputs: int = 6, outputs: int = 4) -> list[tuple[torch.Tens
 
 
 @pytest.mark.parametrize("inputs,outputs", [(6, 4), (3, 5)])  # one-hot errors, then one-hot inputs
-def test_the_tile_hands_aihwkit_adams_step_as_a_sum_of_rank_one_products(monkeypatch, inputs, outputs) -> None:  # type: ignore[no-untyped-def]
-    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+def test_the_tile_hands_aihwkit_adams_step_as_a_sum_of_rank_one_products(capture_aihwkit_updates, inputs, outputs) -> None:  # type: ignore[no-untyped-def]
+    seen = capture_aihwkit_updates()
     tile = next(_layer(inputs, outputs).analog_tiles())
     gradients = []
     for x, d in _batches(3, inputs, outputs):
@@ -62,9 +60,8 @@ def test_the_accumulator_receives_exactly_the_learning_rate_times_the_step() -> 
     assert torch.equal(tile.tile.get_weights(), weights)  # nothing was programmed yet
 
 
-def test_transposed_inputs_give_the_same_step(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+def test_transposed_inputs_give_the_same_step(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
+    seen = capture_aihwkit_updates()
     x, d = _batches(1)[0]
     plain, transposed = (next(_layer().analog_tiles()) for _ in range(2))
     transposed.in_trans = transposed.out_trans = True  # x as [in, batch], d as [out, batch]
@@ -74,8 +71,7 @@ def test_transposed_inputs_give_the_same_step(monkeypatch) -> None:  # type: ign
     assert torch.allclose(d1.T @ x1, d2 @ x2.T, atol=1e-6)
 
 
-def test_the_moments_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+def test_the_moments_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
     first, second, third = _batches(3)
     layer = _layer()
     tile = next(layer.analog_tiles())
@@ -87,7 +83,7 @@ def test_the_moments_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_
     assert resumed._adam_steps == 2
     assert torch.equal(resumed._adam_first, tile._adam_first)
     assert torch.equal(resumed._adam_second, tile._adam_second)
-    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+    seen = capture_aihwkit_updates()
     tile.update(*third)
     resumed.update(*third)
     (x1, d1), (x2, d2) = seen

@@ -4,7 +4,6 @@ import pytest
 import torch
 from aihwkit.nn import AnalogLinear
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
-from aihwkit.simulator.tiles.periphery import TileWithPeriphery
 
 from memtorch_power.tiles import FactoredStepTile
 
@@ -26,9 +25,8 @@ def _adafactor_step(gradients: list[torch.Tensor], beta2: float = 0.999) -> torc
     return update / max(1.0, update.pow(2).mean().sqrt().item())
 
 
-def test_the_tile_hands_aihwkit_the_factored_step_as_an_outer_product(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+def test_the_tile_hands_aihwkit_the_factored_step_as_an_outer_product(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
+    seen = capture_aihwkit_updates()
     tile = next(_layer().analog_tiles())
     generator = torch.Generator().manual_seed(0)
     batches = [(torch.randn(5, 6, generator=generator), torch.randn(5, 4, generator=generator) * scale)
@@ -47,7 +45,7 @@ def test_the_tile_hands_aihwkit_the_factored_step_as_an_outer_product(monkeypatc
     assert torch.allclose(d_large.T @ x_large, d_first.T @ x_first, rtol=1e-4, atol=1e-6)
 
 
-def test_the_statistics_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_statistics_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
     layer = _layer()
     tile = next(layer.analog_tiles())
     tile.set_learning_rate(0.01)
@@ -61,17 +59,15 @@ def test_the_statistics_travel_with_the_state_dict_so_a_resumed_run_takes_the_sa
     assert torch.equal(resumed._factored_rows, tile._factored_rows)
     assert torch.equal(resumed._factored_cols, tile._factored_cols)
     assert torch.allclose(loaded.get_weights()[0], layer.get_weights()[0])
-    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+    seen = capture_aihwkit_updates()
     tile.update(*second)
     resumed.update(*second)
     (x1, d1), (x2, d2) = seen
     assert torch.allclose(d1.T @ x1, d2.T @ x2)
 
 
-def test_transposed_inputs_are_scaled_along_their_feature_axis(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
-    monkeypatch.setattr(TileWithPeriphery, "update", lambda self, x, d: seen.append((x, d)))
+def test_transposed_inputs_are_scaled_along_their_feature_axis(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
+    seen = capture_aihwkit_updates()
     x, d = torch.randn(5, 6), torch.randn(5, 4)
     plain, transposed = (next(_layer().analog_tiles()) for _ in range(2))
     transposed.in_trans = transposed.out_trans = True  # x as [in, batch], d as [out, batch]
