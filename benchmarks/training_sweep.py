@@ -26,10 +26,22 @@ from typing import Any, Callable
 
 from _common import RESULTS, machine, write_atomic
 from aihwkit.simulator.parameters.base import RPUConfigBase
-from aihwkit.simulator.configs.compounds import VectorUnitCell
+from aihwkit.simulator.configs import SingleRPUConfig, UnitCellRPUConfig
+from aihwkit.simulator.configs.compounds import ChoppedTransferCompound, TransferCompound, VectorUnitCell
+from aihwkit.simulator.configs.devices import ConstantStepDevice
 from aihwkit.simulator.parameters.enums import PulseType, VectorUnitCellUpdatePolicy
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
-from memtorch_power.presets import PRESETS, Preset, pcm_tiki_taka_config, pulsed_mapping, register_preset
+from aihwkit.simulator.presets.compounds import PCMPresetUnitCell
+from aihwkit.simulator.presets.devices import CapacitorPresetDevice
+from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdateParameters
+from memtorch_power.presets import (
+    PRESETS,
+    Preset,
+    pcm_tiki_taka_config,
+    pulsed_mapping,
+    register_preset,
+    transfer_config,
+)
 from memtorch_power.tiles import AdamStepTile, FactoredStepTile, TransferAnalogTile
 
 
@@ -123,10 +135,183 @@ def _mixed_precision(omega: float = 0.6, granularity: float = 0.0, refresh_every
     return config
 
 
+def _ttv2_config(
+    fast_lr: float = 1.0,
+    transfers_per_batch: int = 8,
+    buffer_granularity: float = 1.0,
+    in_chop_prob: float = 0.0,
+    momentum: float = 0.0,
+    forget_buffer: bool = True,
+    weight_scaling_omega: float | None = None,
+) -> UnitCellRPUConfig:
+    """TTv2 (buffered Tiki-Taka) with a volatile fast weight and PCM as the long-term store.
+
+    As ``pcm_tiki_taka_config``, the gradient is applied by pulses to a capacitor-like fast
+    array and forward/backward read the PCM pair array; but each column read from the fast array
+    is first added to a digital buffer ``H`` (one float per weight, in units of the fast
+    device's step: ``H += lr * read / (buffer_granularity * dw_min_fast)``), and a PCM device is
+    pulsed only where ``|H| >= 1``: at most one pulse per weight and transfer, after which the
+    buffer keeps ``momentum`` of its value (``forget_buffer``) or loses what was written
+    (Gokmen, Frontiers in Artificial Intelligence 4, 699148, 2021; aihwkit
+    ``ChoppedTransferCompound``, whose ``in_chop_prob`` > 0 adds the input choppers of chopped
+    TTv2, Rasch et al., Nature Communications 15, 2024).
+
+    Args:
+        fast_lr: learning rate of the pulsed update onto the fast array (constant; the optimizer's
+            tile learning rate scales the transfer into the buffer).
+        transfers_per_batch: fast-array columns read and buffered per mini-batch (each transfer
+            reads one column; aihwkit's chopped transfer supports one read per transfer).
+        buffer_granularity: buffer threshold in fast-device steps (larger: rarer PCM pulses).
+        in_chop_prob: probability that a column's input chopper switches after its read (0: TTv2).
+        momentum: fraction of the buffer kept after a pulse.
+        forget_buffer: keep only ``momentum`` of the buffer after a pulse (True) or subtract
+            what was written (False).
+        weight_scaling_omega: the largest weight of a column in device units (None: 0.6).
+    """
+    return transfer_config(
+        ChoppedTransferCompound(
+            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
+            fast_lr=fast_lr,
+            transfer_every=1.0 / transfers_per_batch,
+            units_in_mbatch=True,
+            in_chop_prob=in_chop_prob,
+            buffer_granularity=buffer_granularity,
+            momentum=momentum,
+            forget_buffer=forget_buffer,
+            auto_scale=False,
+            scale_transfer_lr=True,
+            transfer_lr=1.0,
+            transfer_forward=PresetIOParameters(),
+            transfer_update=PresetUpdateParameters(
+                desired_bl=1, update_bl_management=False, update_management=False),
+        ),
+        weight_scaling_omega,
+    )
+
+
+def _fast_weight_config(
+    gamma: float = 0.5,
+    fast_lr: float = 0.2,
+    transfer_every: float = 1.0,
+    n_reads_per_transfer: int = 4,
+    weight_scaling_omega: float | None = None,
+) -> UnitCellRPUConfig:
+    """A volatile fast weight added to a PCM pair, moved into the PCM pair and reset
+    (Ambrogio et al., Nature 558, 60, 2018: ``W = F (G+ - G-) + (g+ - g-)``, the 3T1C capacitor
+    ``g`` trained in the array and periodically transferred into the PCM pair ``G``).
+
+    Forward and backward read ``gamma * fast + slow``; the gradient is applied by stochastic
+    pulse coincidences to the fast (capacitor-like, aihwkit ``CapacitorPresetDevice``) array at
+    the constant rate ``fast_lr``; every ``transfer_every`` mini-batches ``n_reads_per_transfer``
+    of its columns are read, added to the PCM pair array at ``gamma`` by pulsed updates and then
+    reset, so the weight is kept and what the transfer got wrong stays for the fast array to
+    correct. aihwkit ``TransferCompound`` with ``gamma_vec = [gamma, 1]`` and
+    ``with_reset_prob = 1``; the transfer is open-loop pulses, where Ambrogio et al. programmed
+    the PCM pair closed-loop.
+
+    Args:
+        gamma: significance of the fast weight relative to the PCM pair (Ambrogio et al.'s
+            ``1/F``; they used ``F = 3``).
+        fast_lr: learning rate of the pulsed update onto the fast array, in its own units (the
+            weight moves by ``gamma * fast_lr`` times the gradient); the optimizer's tile
+            learning rate is then not used. 0: the fast array steps at the optimizer's (scheduled)
+            tile learning rate.
+        transfer_every: mini-batches between transfers.
+        n_reads_per_transfer: fast-array columns read, transferred and reset per transfer.
+        weight_scaling_omega: the largest weight of a column in device units (None: 0.6).
+    """
+    return transfer_config(
+        TransferCompound(
+            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
+            gamma_vec=[gamma, 1.0],
+            fast_lr=fast_lr,
+            transfer_every=transfer_every,
+            n_reads_per_transfer=n_reads_per_transfer,
+            units_in_mbatch=True,
+            with_reset_prob=1.0,
+            scale_transfer_lr=False,
+            transfer_lr=gamma,
+            transfer_forward=PresetIOParameters(),
+            transfer_update=PresetUpdateParameters(),
+        ),
+        weight_scaling_omega,
+    )
+
+
+def _make_constant_step(cell: Any) -> None:
+    """Diagnostic: the PCM pair's devices step by ``dw_min`` at every conductance, without
+    pulse-to-pulse or device-to-device variation."""
+    for device in cell.unit_cell_devices:
+        device.A_up = device.A_down = 0.0
+        device.dw_min_std = device.dw_min_dtod = device.up_down_dtod = device.w_max_dtod = 0.0
+
+
+def _set_common_mode(cell: Any, conductance: float) -> None:
+    """The PCM pair's refresh programs both devices to ``conductance`` (device units; aihwkit's
+    ``reset``, PCMPresetDevice 0.01) before it writes the difference, so that later pulses land
+    where PCM's steps are fine (aihwkit's ``ExpStepDevice``: 0.28 at 0, 0.03 at 1.0, 0.016 at 1.5)."""
+    for device in cell.unit_cell_devices:
+        device.reset = conductance
+
+
+def _fast_weight(constant_step_pcm: bool = False, common_mode: float | None = None,
+                 **settings: Any) -> RPUConfigBase:
+    """``_fast_weight_config(**settings)``, optionally with constant-step PCM (diagnostic) or the
+    PCM pair refreshed to a common-mode conductance."""
+    config = _fast_weight_config(**settings)
+    if constant_step_pcm:
+        _make_constant_step(config.device.unit_cell_devices[1])
+    if common_mode is not None:
+        _set_common_mode(config.device.unit_cell_devices[1], common_mode)
+    return config
+
+
+def _ttv2(perfect_transfer_read: bool = False, constant_step_pcm: bool = False, perfect_fast_update: bool = False,
+          fine_fast_array: bool = False, capacitor_slow: bool = False, common_mode: float | None = None,
+          **settings: Any) -> RPUConfigBase:
+    """``pcm_ttv2_config(**settings)`` with diagnostics: the transfer reads the fast array exactly
+    (no read noise, no ADC); the PCM devices step by ``dw_min`` at every conductance, without
+    pulse-to-pulse or device-to-device variation; the fast array's pulsed update fires exactly the
+    expected pulses (deterministic trains); the fast array has 10x finer, noiseless, identical
+    constant steps (4,000 states; aihwkit compounds refuse an ``IdealDevice`` there); the slow array
+    is a second capacitor array instead of PCM pairs. Diagnostics of what limits training, not devices."""
+    config = _ttv2_config(**settings)
+    fast, cell = config.device.unit_cell_devices
+    if perfect_transfer_read:
+        config.device.transfer_forward.is_perfect = True
+    if constant_step_pcm:
+        _make_constant_step(cell)
+    if perfect_fast_update:
+        config.update.pulse_type = PulseType.DETERMINISTIC_IMPLICIT
+        fast.dw_min_std = 0.0
+    if common_mode is not None:
+        _set_common_mode(cell, common_mode)
+    if capacitor_slow:
+        config.device.unit_cell_devices = [config.device.unit_cell_devices[0], CapacitorPresetDevice()]
+    if fine_fast_array:
+        fine = ConstantStepDevice(dw_min=fast.dw_min / 10, w_max=fast.w_max, w_min=fast.w_min)
+        fine.dw_min_std = fine.dw_min_dtod = fine.up_down_dtod = fine.w_max_dtod = fine.w_min_dtod = 0.0
+        config.device.unit_cell_devices = [fine, cell]
+    return config
+
+
+def _capacitor_sgd() -> RPUConfigBase:
+    """Plain parallel pulsed SGD on one capacitor-like device per weight (aihwkit
+    ``CapacitorPresetDevice``), the presets' converters and update: what Tiki-Taka's fast array
+    alone learns (diagnostic)."""
+    config = SingleRPUConfig(device=CapacitorPresetDevice(), forward=PresetIOParameters(),
+                             backward=PresetIOParameters(), update=PresetUpdateParameters())
+    config.mapping = pulsed_mapping()
+    return config
+
+
 #: family key -> (base preset, config builder taking the variant's ``device`` settings)
 FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
     "mp": ("pcm_mixed_precision", _mixed_precision),
     "tt": ("pcm_tiki_taka", pcm_tiki_taka_config),
+    "t2": ("pcm_tiki_taka", _ttv2),
+    "fw": ("pcm_tiki_taka", _fast_weight),
+    "cap": ("pcm_training", _capacitor_sgd),
 }
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
@@ -270,6 +455,74 @@ VARIANTS = {v.name: v for v in (
             {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8, "weight_scaling_omega": 1.4}),
     Variant("tt:reads_8_omega_1.4_transfer_0.03", "omega 1.4 and a 3x smaller transfer step",
             {**_SGD, "analog_lr": 0.03}, {"n_reads_per_transfer": 8, "weight_scaling_omega": 1.4}),
+    # -- TTv2 (buffered transfer) on the same hardware: the buffer fires a PCM pulse only where
+    # the read fast weights have added up to one step, as mixed precision's chi does
+    Variant("t2:lr_0.1", "TTv2: 8 column reads per mini-batch into a digital buffer, a PCM pulse where it "
+            "reaches one step; transfer scale 0.1, fast lr 1.0", {**_SGD, "analog_lr": 0.1}),
+    Variant("t2:lr_0.03", "TTv2, transfer scale 0.03", {**_SGD, "analog_lr": 0.03}),
+    Variant("t2:lr_0.3", "TTv2, transfer scale 0.3", {**_SGD, "analog_lr": 0.3}),
+    Variant("t2:lr_0.01", "TTv2, transfer scale 0.01", {**_SGD, "analog_lr": 0.01}),
+    Variant("t2:lr_1", "TTv2, transfer scale 1.0", {**_SGD, "analog_lr": 1.0}),
+    # -- Ambrogio et al.'s cell: fast weight in the forward, moved into PCM and reset ------------
+    Variant("fw:gamma_0.5_lr_0.2", "fast weight at 0.5 beside the PCM pair, fast lr 0.2 (weights move at 0.1), "
+            "4 columns moved and reset per mini-batch", {**_SGD, "analog_lr": 0.1}, {}),
+    Variant("fw:gamma_0.5_lr_0.2_every_2", "as gamma_0.5_lr_0.2, 4 columns moved every 2 mini-batches",
+            {**_SGD, "analog_lr": 0.1}, {"transfer_every": 2.0}),
+    Variant("fw:gamma_0.5_lr_0.2_reads_8", "as gamma_0.5_lr_0.2, 8 columns moved per mini-batch",
+            {**_SGD, "analog_lr": 0.1}, {"n_reads_per_transfer": 8}),
+    Variant("fw:gamma_0.3_lr_0.3", "fast weight at 0.3, fast lr 0.3", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 0.3, "fast_lr": 0.3}),
+    Variant("fw:gamma_1_lr_0.1", "fast weight at 1.0, fast lr 0.1", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 1.0, "fast_lr": 0.1}),
+    Variant("fw:gamma_0.5_lr_0.6", "fast weight at 0.5, fast lr 0.6 (weights move at 0.3)", {**_SGD, "analog_lr": 0.1},
+            {"fast_lr": 0.6}),
+    Variant("fw:gamma_0.5_lr_2", "fast weight at 0.5, fast lr 2.0 (weights move at 1.0, the exact-SGD control's "
+            "best 10-epoch rate)", {**_SGD, "analog_lr": 0.1}, {"fast_lr": 2.0}),
+    # plain pulsed SGD on the capacitors alone reached 72.5 % at lr 1.0 (cap:sgd_lr_1): the fast weight at
+    # full significance, moved into PCM rarely so that it has time to correct what a transfer got wrong
+    Variant("fw:gamma_1_lr_1_reads_1", "fast weight at 1.0, fast lr 1.0, one column moved and reset per "
+            "mini-batch (each column of a 64-column layer every 64 mini-batches)", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 1.0, "fast_lr": 1.0, "n_reads_per_transfer": 1}),
+    Variant("fw:gamma_1_lr_1_reads_4", "fast weight at 1.0, fast lr 1.0, 4 columns moved and reset per mini-batch",
+            {**_SGD, "analog_lr": 0.1}, {"gamma": 1.0, "fast_lr": 1.0, "n_reads_per_transfer": 4}),
+    Variant("fw:gamma_1_lr_1_reads_1_constant_step_pcm", "diagnostic: fw:gamma_1_lr_1_reads_1 whose PCM devices "
+            "step by dw_min everywhere, without variation", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 1.0, "fast_lr": 1.0, "n_reads_per_transfer": 1, "constant_step_pcm": True}),
+    Variant("fw:gamma_1_lr_1_reads_1_common_mode_1", "fw:gamma_1_lr_1_reads_1 whose PCM pairs are refreshed to "
+            "1.0 device units on both devices (pulses then land where PCM's steps are fine)",
+            {**_SGD, "analog_lr": 0.1}, {"gamma": 1.0, "fast_lr": 1.0, "n_reads_per_transfer": 1, "common_mode": 1.0}),
+    # fast_lr 0: the fast array steps at the optimizer's (cosine-scheduled) rate; the settings above keep
+    # it constant and the transfer is not scaled, so nothing anneals
+    Variant("fw:gamma_1_scheduled_reads_1", "fast weight at 1.0 stepping at the scheduled tile lr (1.0, cosine), "
+            "one column moved and reset per mini-batch", {**_SGD, "analog_lr": 1.0},
+            {"gamma": 1.0, "fast_lr": 0.0, "n_reads_per_transfer": 1}),
+    Variant("t2:lr_0.1_common_mode_1", "TTv2 at 0.1 whose PCM pairs are refreshed to 1.0 device units on both devices",
+            {**_SGD, "analog_lr": 0.1}, {"common_mode": 1.0}),
+    Variant("t2:lr_0.1_fast_3", "TTv2 at 0.1, fast lr 3.0", {**_SGD, "analog_lr": 0.1}, {"fast_lr": 3.0}),
+    # a transfer fires at most one PCM pulse per weight (desired_bl 1): with 8 reads per mini-batch a
+    # 64-column layer's PCM weights can move by at most about 6 pulses an epoch
+    Variant("t2:lr_0.1_reads_32", "TTv2 at 0.1 with 32 column reads per mini-batch (each column of a 64-column "
+            "layer every 2 mini-batches)", {**_SGD, "analog_lr": 0.1}, {"transfers_per_batch": 32}),
+    Variant("t2:lr_0.1_fine_fast_array", "diagnostic: TTv2 at 0.1 whose fast array has 10x finer, noiseless, "
+            "identical steps", {**_SGD, "analog_lr": 0.1}, {"fine_fast_array": True}),
+    Variant("t2:chopped_lr_0.1", "chopped TTv2: each column's input chopper switches with probability 0.1 "
+            "after its read (Rasch et al. 2024), transfer scale 0.1", {**_SGD, "analog_lr": 0.1}, {"in_chop_prob": 0.1}),
+    Variant("t2:chopped_lr_0.03", "chopped TTv2, transfer scale 0.03", {**_SGD, "analog_lr": 0.03},
+            {"in_chop_prob": 0.1}),
+    Variant("t2:lr_0.1_capacitor_slow", "diagnostic: TTv2 at 0.1 whose slow array is capacitors, not PCM pairs",
+            {**_SGD, "analog_lr": 0.1}, {"capacitor_slow": True}),
+    Variant("cap:sgd_lr_0.1", "diagnostic: plain pulsed SGD on the fast array's capacitor devices alone, lr 0.1",
+            {**_SGD, "analog_lr": 0.1}),
+    Variant("cap:sgd_lr_1", "diagnostic: plain pulsed SGD on capacitor devices alone, lr 1.0",
+            {**_SGD, "analog_lr": 1.0}),
+    Variant("t2:lr_0.03_reads_32", "TTv2 at 0.03 with 32 column reads per mini-batch",
+            {**_SGD, "analog_lr": 0.03}, {"transfers_per_batch": 32}),
+    Variant("t2:lr_0.1_exact_read", "diagnostic: TTv2 at 0.1 whose transfer reads the fast array exactly",
+            {**_SGD, "analog_lr": 0.1}, {"perfect_transfer_read": True}),
+    Variant("t2:lr_0.1_constant_step_pcm", "diagnostic: TTv2 at 0.1 whose PCM devices step by dw_min everywhere, "
+            "without variation", {**_SGD, "analog_lr": 0.1}, {"constant_step_pcm": True}),
+    Variant("t2:lr_0.1_exact_fast_update", "diagnostic: TTv2 at 0.1 whose fast-array update fires exactly the "
+            "expected pulses", {**_SGD, "analog_lr": 0.1}, {"perfect_fast_update": True}),
 )}
 
 
@@ -293,12 +546,22 @@ def load(base: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {"benchmark": f"{base}_sweep", "runs": []}
 
 
+def _test_cell(run: dict[str, Any]) -> str:
+    """``test acc [95 % Wilson interval] (clips)`` of a run recorded with ``--report-test``, else ``-``."""
+    from memtorch_power.kws.compare_report import wilson_interval
+
+    if "test_acc" not in run:
+        return "-"
+    low, high = wilson_interval(run["test_acc"], run["test_clips"])
+    return f"{100 * run['test_acc']:.2f} % [{100 * low:.1f}, {100 * high:.1f}] ({run['test_clips']} clips)"
+
+
 def table(payload: dict[str, Any]) -> str:
-    lines = ["| variant | what it changes | started from | epochs | best val acc | fit wall time |",
-             "|---|---|---|---:|---:|---:|"]
+    lines = ["| variant | what it changes | started from | epochs | best val acc | test acc | fit wall time |",
+             "|---|---|---|---:|---:|---:|---:|"]
     for run in payload["runs"]:
         lines.append(f"| `{run['variant']}` | {run['why']} | {run.get('started_from', 'scratch')} | {run['epochs']} "
-                     f"| {100 * run['best_val_acc']:.2f} % | {run['fit_wall_s']:.0f} s |")
+                     f"| {100 * run['best_val_acc']:.2f} % | {_test_cell(run)} | {run['fit_wall_s']:.0f} s |")
     return "\n".join(lines)
 
 
@@ -314,6 +577,8 @@ def main() -> None:
     parser.add_argument("--init-from", default=None, help="digital checkpoint to start from (in-array fine-tuning)")
     parser.add_argument("--output-dir", default="runs/training_sweep")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (two 1-thread sweeps use 2 cores best)")
+    parser.add_argument("--report-test", action="store_true",
+                        help="also record the test accuracy (once, for the chosen setting; sweeps tune on validation)")
     parser.add_argument("--table", metavar="PRESET", help="print the table of every run of PRESET so far and exit")
     args = parser.parse_args()
     if args.table:
@@ -340,9 +605,11 @@ def main() -> None:
         payload["runs"].append({"variant": name, "why": variant.why, "epochs": row["epochs"], "seed": args.seed,
                                 "started_from": row["started_from"], "settings": dataclasses.asdict(variant),
                                 **{k: row[k] for k in ("best_val_acc", "fit_wall_s", "train_energy_analog_j",
-                                                       "train_energy_digital_j", "train_steps")}})
+                                                       "train_energy_digital_j", "train_steps")},
+                                **({k: row[k] for k in ("test_acc", "test_clips")} if args.report_test else {})})
         write_atomic(results_file(variant.base), json.dumps(payload, indent=2) + "\n")
-        print(f"{name}: best val acc {100 * row['best_val_acc']:.2f} %", flush=True)
+        tested = f", test acc {100 * row['test_acc']:.2f} % of {row['test_clips']} clips" if args.report_test else ""
+        print(f"{name}: best val acc {100 * row['best_val_acc']:.2f} %{tested}", flush=True)
 
 
 if __name__ == "__main__":

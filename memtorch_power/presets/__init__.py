@@ -34,6 +34,7 @@ from memtorch_power.presets.configs import (
     PULSED_WEIGHT_SCALING_OMEGA,
     pcm_tiki_taka_config,
     pulsed_mapping,
+    transfer_config,
 )
 from memtorch_power.presets.registry import (
     PHASE_PLACEMENT,
@@ -65,4 +66,5 @@ __all__ = [
     "pulsed_mapping",
     "register_preset",
     "traits_of",
+    "transfer_config",
 ]

@@ -145,8 +145,8 @@ def pcm_tiki_taka_config(
             (aihwkit's ``ExpStepDevice``: 28x ``dw_min`` at zero conductance, 1.6x at 1.5), so a
             larger omega makes each transfer pulse a smaller fraction of the weights.
     """
-    config = UnitCellRPUConfig(
-        device=TransferCompound(
+    return transfer_config(
+        TransferCompound(
             unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
             gamma=gamma,
             fast_lr=fast_lr,
@@ -157,8 +157,18 @@ def pcm_tiki_taka_config(
             transfer_lr=1.0,
             transfer_forward=PresetIOParameters(),
             transfer_update=PresetUpdateParameters(),
-        )
+        ),
+        weight_scaling_omega,
     )
+
+
+def transfer_config(device: TransferCompound, weight_scaling_omega: float | None = None) -> UnitCellRPUConfig:
+    """A transfer compound (fast array first, PCM store last) with the pulsed presets' periphery:
+    7-bit DAC, 9-bit ADC and output noise for forward and backward (aihwkit
+    ``PresetIOParameters``), their pulsed update, their mapping (weights up to
+    ``weight_scaling_omega`` device units; None: 0.6) and a tile that can save nested one-sided
+    cells (:class:`~memtorch_power.tiles.TransferAnalogTile`)."""
+    config = UnitCellRPUConfig(device=device)
     config.forward = PresetIOParameters()
     config.backward = PresetIOParameters()
     config.update = PresetUpdateParameters()
