@@ -27,7 +27,12 @@ from typing import Any, Callable
 from _common import RESULTS, machine, write_atomic
 from aihwkit.simulator.parameters.base import RPUConfigBase
 from aihwkit.simulator.configs import SingleRPUConfig, UnitCellRPUConfig
-from aihwkit.simulator.configs.compounds import ChoppedTransferCompound, TransferCompound, VectorUnitCell
+from aihwkit.simulator.configs.compounds import (
+    ChoppedTransferCompound,
+    DynamicTransferCompound,
+    TransferCompound,
+    VectorUnitCell,
+)
 from aihwkit.simulator.configs.devices import ConstantStepDevice
 from aihwkit.simulator.parameters.enums import PulseType, VectorUnitCellUpdatePolicy
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
@@ -189,6 +194,25 @@ def _ttv2_config(
     )
 
 
+def _agad_config(fast_lr: float = 0.1, transfers_per_batch: int = 8) -> UnitCellRPUConfig:
+    """AGAD (Rasch et al., Nature Communications 15, 2024; aihwkit ``DynamicTransferCompound``)
+    over the capacitor fast array and PCM pair, with ``build_config("agad")``'s settings (input
+    choppers, a reference computed on the fly from the fast array's recent reads, auto-scaled
+    fast updates, one-pulse transfers with update management) and ``transfers_per_batch`` one-
+    column reads per mini-batch as the TTv2 variants."""
+    return transfer_config(
+        DynamicTransferCompound(
+            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
+            fast_lr=fast_lr,
+            auto_scale=True,
+            transfer_every=1.0 / transfers_per_batch,
+            units_in_mbatch=True,
+            transfer_forward=PresetIOParameters(),
+            transfer_update=PresetUpdateParameters(desired_bl=1, update_bl_management=True, update_management=True),
+        )
+    )
+
+
 def _fast_weight_config(
     gamma: float = 0.5,
     fast_lr: float = 0.2,
@@ -312,6 +336,7 @@ FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
     "t2": ("pcm_tiki_taka", _ttv2),
     "fw": ("pcm_tiki_taka", _fast_weight),
     "cap": ("pcm_training", _capacitor_sgd),
+    "ag": ("pcm_tiki_taka", _agad_config),
 }
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
@@ -511,6 +536,10 @@ VARIANTS = {v.name: v for v in (
             {"in_chop_prob": 0.1}),
     Variant("t2:lr_0.1_capacitor_slow", "diagnostic: TTv2 at 0.1 whose slow array is capacitors, not PCM pairs",
             {**_SGD, "analog_lr": 0.1}, {"capacitor_slow": True}),
+    Variant("ag:lr_0.03", "AGAD with build_config's settings, 8 column reads per mini-batch, transfer scale 0.03",
+            {**_SGD, "analog_lr": 0.03}),
+    Variant("ag:lr_0.1", "AGAD, transfer scale 0.1", {**_SGD, "analog_lr": 0.1}),
+    Variant("ag:lr_0.3", "AGAD, transfer scale 0.3", {**_SGD, "analog_lr": 0.3}),
     Variant("cap:sgd_lr_0.1", "diagnostic: plain pulsed SGD on the fast array's capacitor devices alone, lr 0.1",
             {**_SGD, "analog_lr": 0.1}),
     Variant("cap:sgd_lr_1", "diagnostic: plain pulsed SGD on capacitor devices alone, lr 1.0",
@@ -526,13 +555,24 @@ VARIANTS = {v.name: v for v in (
 )}
 
 
+#: families whose presets (and run folders) are named ``<base>[<key>]``, as when they were run;
+#: the others share their base preset, so their names carry the family: ``<base>[<family>_<key>]``
+_KEY_ONLY_FAMILIES = ("mp", "tt")
+
+
+def variant_preset_name(variant: Variant) -> str:
+    """The name the variant's preset is registered under (and its run folder's)."""
+    family, key = variant.name.split(":", 1)
+    base_name = FAMILIES[family][0]
+    return f"{base_name}[{key}]" if family in _KEY_ONLY_FAMILIES else f"{base_name}[{family}_{key}]"
+
+
 def variant_preset(variant: Variant) -> Preset:
-    """The variant's preset, registered as ``<base>[<key>]``."""
-    family = variant.name.split(":", 1)[0]
-    base_name, builder = FAMILIES[family]
+    """The variant's preset, registered as :func:`variant_preset_name`."""
+    base_name, builder = FAMILIES[variant.name.split(":", 1)[0]]
     base = PRESETS[base_name]
     settings = dict(variant.device)
-    return register_preset(Preset(name=f"{base_name}[{variant.name.split(':', 1)[1]}]", models=base.models,
+    return register_preset(Preset(name=variant_preset_name(variant), models=base.models,
                                   source=base.source, update=base.update, factory=lambda: builder(**settings)),
                            overwrite=True)
 

@@ -71,8 +71,8 @@ PRESETS.update({
             factory=functools.partial(pcm_tiki_taka_config, n_reads_per_transfer=PCM_TIKI_TAKA_READS),
             caveat=(
                 "From scratch it does not reach a usable keyword spotter: 65.41 % test after 40 "
-                "epochs on 12-class KWS, 19.75 points below digital; TTv2, chopped TTv2 and a "
-                "fast-weight cell did no better (docs/kws_accuracy_notes.md). To adapt a trained "
+                "epochs on 12-class KWS, 19.75 points below digital; TTv2, chopped TTv2, AGAD "
+                "and a fast-weight cell did no better (docs/kws_accuracy_notes.md). To adapt a trained "
                 "model in the arrays use pcm_tiki_taka_adapt (1.82 points below digital)."
             ),
         ),

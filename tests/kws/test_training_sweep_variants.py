@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from aihwkit.simulator.configs import SingleRPUConfig
-from aihwkit.simulator.configs.compounds import ChoppedTransferCompound, TransferCompound
+from aihwkit.simulator.configs.compounds import ChoppedTransferCompound, DynamicTransferCompound, TransferCompound
 from aihwkit.simulator.presets.devices import CapacitorPresetDevice
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -24,8 +24,15 @@ def _config(name: str):
 @pytest.mark.parametrize("name", sorted(sweep.VARIANTS))
 def test_every_variant_builds_its_configuration(name: str) -> None:
     preset = sweep.variant_preset(sweep.VARIANTS[name])
-    assert preset.name.endswith(f"[{name.split(':', 1)[1]}]")
+    assert preset.name.endswith(f"{name.split(':', 1)[1]}]")
     assert preset.rpu_config() is not None
+
+
+def test_no_two_variants_share_a_preset_name_or_run_folder() -> None:
+    names = [sweep.variant_preset_name(variant) for variant in sweep.VARIANTS.values()]
+    assert len(set(names)) == len(names)
+    assert sweep.variant_preset_name(sweep.VARIANTS["tt:reads_8"]) == "pcm_tiki_taka[reads_8]"
+    assert sweep.variant_preset_name(sweep.VARIANTS["t2:lr_0.1"]) == "pcm_tiki_taka[t2_lr_0.1]"
 
 
 def test_ttv2_buffers_reads_and_fires_at_most_one_pulse_per_transfer() -> None:
@@ -80,3 +87,11 @@ def test_table_gives_test_accuracy_with_interval_only_where_recorded() -> None:
     first, second = text.splitlines()[2:]
     assert "| - |" in first
     assert "50.00 % [40.4, 59.6] (100 clips)" in second
+
+
+def test_agad_uses_a_dynamic_reference_over_the_same_arrays() -> None:
+    device = _config("ag:lr_0.1").device
+    assert isinstance(device, DynamicTransferCompound)
+    assert device.auto_scale and device.fast_lr == 0.1 and device.in_chop_prob > 0.0
+    assert device.transfer_every == pytest.approx(1 / 8) and device.transfer_update.desired_bl == 1
+    assert isinstance(device.unit_cell_devices[0], CapacitorPresetDevice)
