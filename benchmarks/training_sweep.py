@@ -293,12 +293,13 @@ def _fast_weight(constant_step_pcm: bool = False, common_mode: float | None = No
 def _ttv2(perfect_transfer_read: bool = False, constant_step_pcm: bool = False, perfect_fast_update: bool = False,
           fine_fast_array: bool = False, capacitor_slow: bool = False, common_mode: float | None = None,
           **settings: Any) -> RPUConfigBase:
-    """``pcm_ttv2_config(**settings)`` with diagnostics: the transfer reads the fast array exactly
+    """``_ttv2_config(**settings)`` with diagnostics: the transfer reads the fast array exactly
     (no read noise, no ADC); the PCM devices step by ``dw_min`` at every conductance, without
     pulse-to-pulse or device-to-device variation; the fast array's pulsed update fires exactly the
     expected pulses (deterministic trains); the fast array has 10x finer, noiseless, identical
     constant steps (4,000 states; aihwkit compounds refuse an ``IdealDevice`` there); the slow array
-    is a second capacitor array instead of PCM pairs. Diagnostics of what limits training, not devices."""
+    is a second capacitor array instead of PCM pairs. Diagnostics of what limits training, not
+    devices; ``common_mode`` refreshes the PCM pairs to that conductance (:func:`_set_common_mode`)."""
     config = _ttv2_config(**settings)
     fast, cell = config.device.unit_cell_devices
     if perfect_transfer_read:
@@ -311,11 +312,11 @@ def _ttv2(perfect_transfer_read: bool = False, constant_step_pcm: bool = False, 
     if common_mode is not None:
         _set_common_mode(cell, common_mode)
     if capacitor_slow:
-        config.device.unit_cell_devices = [config.device.unit_cell_devices[0], CapacitorPresetDevice()]
+        config.device.unit_cell_devices[1] = CapacitorPresetDevice()
     if fine_fast_array:
         fine = ConstantStepDevice(dw_min=fast.dw_min / 10, w_max=fast.w_max, w_min=fast.w_min)
         fine.dw_min_std = fine.dw_min_dtod = fine.up_down_dtod = fine.w_max_dtod = fine.w_min_dtod = 0.0
-        config.device.unit_cell_devices = [fine, cell]
+        config.device.unit_cell_devices[0] = fine
     return config
 
 

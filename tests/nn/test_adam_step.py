@@ -60,47 +60,6 @@ def test_the_accumulator_receives_exactly_the_learning_rate_times_the_step() -> 
     assert torch.equal(tile.tile.get_weights(), weights)  # nothing was programmed yet
 
 
-def test_transposed_inputs_give_the_same_step(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
-    seen = capture_aihwkit_updates()
-    x, d = _batches(1)[0]
-    plain, transposed = (next(_layer().analog_tiles()) for _ in range(2))
-    transposed.in_trans = transposed.out_trans = True  # x as [in, batch], d as [out, batch]
-    plain.update(x, d)
-    transposed.update(x.T.contiguous(), d.T.contiguous())
-    (x1, d1), (x2, d2) = seen
-    assert torch.allclose(d1.T @ x1, d2 @ x2.T, atol=1e-6)
-
-
-def test_the_moments_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
-    first, second, third = _batches(3)
-    layer = _layer()
-    tile = next(layer.analog_tiles())
-    tile.update(*first)
-    tile.update(*second)
-    loaded = _layer()
-    loaded.load_state_dict(layer.state_dict())
-    resumed = next(loaded.analog_tiles())
-    assert resumed._adam_steps == 2
-    assert torch.equal(resumed._adam_first, tile._adam_first)
-    assert torch.equal(resumed._adam_second, tile._adam_second)
-    seen = capture_aihwkit_updates()
-    tile.update(*third)
-    resumed.update(*third)
-    (x1, d1), (x2, d2) = seen
-    assert torch.allclose(d1.T @ x1, d2.T @ x2)
-
-
-def test_configurations_that_would_alter_the_one_hot_vectors_are_refused() -> None:
-    config = MixedPrecisionPCMPreset()
-    config.tile_class = AdamStepTile
-    config.mapping.digital_bias = False
-    tile = next(AnalogLinear(6, 4, bias=True, rpu_config=config).analog_tiles())
-    with pytest.raises(ValueError, match="digital bias"):
-        tile.update(*_batches(1)[0])
-    with pytest.raises(NotImplementedError, match="use_indexed=False"):
-        next(_layer().analog_tiles()).update_indexed(torch.randn(2, 6), torch.randn(2, 4))
-
-
 def test_adams_step_is_priced_on_top_of_mixed_precision() -> None:
     from torch import nn
 

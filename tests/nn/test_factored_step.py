@@ -45,44 +45,6 @@ def test_the_tile_hands_aihwkit_the_factored_step_as_an_outer_product(capture_ai
     assert torch.allclose(d_large.T @ x_large, d_first.T @ x_first, rtol=1e-4, atol=1e-6)
 
 
-def test_the_statistics_travel_with_the_state_dict_so_a_resumed_run_takes_the_same_steps(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
-    layer = _layer()
-    tile = next(layer.analog_tiles())
-    tile.set_learning_rate(0.01)
-    generator = torch.Generator().manual_seed(1)
-    first, second = ((torch.randn(3, 6, generator=generator), torch.randn(3, 4, generator=generator)) for _ in range(2))
-    tile.update(*first)
-    loaded = _layer()
-    loaded.load_state_dict(layer.state_dict())
-    resumed = next(loaded.analog_tiles())
-    assert resumed._factored_steps == 1
-    assert torch.equal(resumed._factored_rows, tile._factored_rows)
-    assert torch.equal(resumed._factored_cols, tile._factored_cols)
-    assert torch.allclose(loaded.get_weights()[0], layer.get_weights()[0])
-    seen = capture_aihwkit_updates()
-    tile.update(*second)
-    resumed.update(*second)
-    (x1, d1), (x2, d2) = seen
-    assert torch.allclose(d1.T @ x1, d2.T @ x2)
-
-
-def test_transposed_inputs_are_scaled_along_their_feature_axis(capture_aihwkit_updates) -> None:  # type: ignore[no-untyped-def]
-    seen = capture_aihwkit_updates()
-    x, d = torch.randn(5, 6), torch.randn(5, 4)
-    plain, transposed = (next(_layer().analog_tiles()) for _ in range(2))
-    transposed.in_trans = transposed.out_trans = True  # x as [in, batch], d as [out, batch]
-    plain.update(x, d)
-    transposed.update(x.T.contiguous(), d.T.contiguous())
-    (x1, d1), (x2, d2) = seen
-    assert torch.allclose(d1.T @ x1, d2 @ x2.T, atol=1e-6)
-
-
-def test_an_indexed_convolution_update_is_refused_rather_than_left_unscaled() -> None:
-    tile = next(_layer().analog_tiles())
-    with pytest.raises(NotImplementedError, match="use_indexed=False"):
-        tile.update_indexed(torch.randn(2, 6), torch.randn(2, 4))
-
-
 def test_the_factored_step_is_priced_on_top_of_mixed_precision() -> None:
     from torch import nn
 
@@ -104,14 +66,3 @@ def test_the_factored_step_is_priced_on_top_of_mixed_precision() -> None:
     # the row and column statistics: one fp32 read and write per row and column per step
     stats = (16 + 8) * 2 * CHI_BYTES * d.activation_pj_per_byte
     assert factored["digital_memory"] - plain["digital_memory"] == pytest.approx(stats * 1e-12)
-
-
-def test_an_analog_bias_column_is_refused_as_it_would_go_unscaled() -> None:
-    from aihwkit.simulator.presets import MixedPrecisionPCMPreset
-
-    config = MixedPrecisionPCMPreset()
-    config.tile_class = FactoredStepTile
-    config.mapping.digital_bias = False
-    tile = next(AnalogLinear(6, 4, bias=True, rpu_config=config).analog_tiles())
-    with pytest.raises(ValueError, match="digital bias"):
-        tile.update(torch.randn(2, 6), torch.randn(2, 4))
