@@ -42,6 +42,7 @@ from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdatePara
 from memtorch_power.presets import (
     PRESETS,
     Preset,
+    pcm_fast_weight_config,
     pcm_tiki_taka_config,
     pulsed_mapping,
     register_preset,
@@ -338,6 +339,7 @@ FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
     "fw": ("pcm_tiki_taka", _fast_weight),
     "cap": ("pcm_training", _capacitor_sgd),
     "ag": ("pcm_tiki_taka", _agad_config),
+    "cl": ("pcm_tiki_taka", pcm_fast_weight_config),
 }
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
@@ -522,6 +524,29 @@ VARIANTS = {v.name: v for v in (
     Variant("fw:gamma_1_scheduled_reads_1", "fast weight at 1.0 stepping at the scheduled tile lr (1.0, cosine), "
             "one column moved and reset per mini-batch", {**_SGD, "analog_lr": 1.0},
             {"gamma": 1.0, "fast_lr": 0.0, "n_reads_per_transfer": 1}),
+    # -- the same cell with Ambrogio et al.'s closed-loop transfer (memtorch_power.closed_loop): each
+    # transfer programs the PCM pair to the read sum with PCM's program-and-verify error, not by pulses
+    Variant("cl:gamma_1_lr_1_reads_1", "fw:gamma_1_lr_1_reads_1 with a closed-loop transfer: one column read, "
+            "programmed into its PCM pairs by program-and-verify and reset per mini-batch", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 1.0, "fast_lr": 1.0, "program_columns": 1}),
+    Variant("cl:gamma_1_lr_1_reads_1_exact", "diagnostic: cl:gamma_1_lr_1_reads_1 with exact PCM programming",
+            {**_SGD, "analog_lr": 0.1}, {"gamma": 1.0, "fast_lr": 1.0, "program_columns": 1, "program_noise_scale": 0.0}),
+    Variant("cl:gamma_1_lr_1_reads_1_omega_1.4", "cl:gamma_1_lr_1_reads_1 with weights up to 1.4 device units "
+            "(PCM's programming error is a smaller fraction of the weights)", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 1.0, "fast_lr": 1.0, "program_columns": 1, "weight_scaling_omega": 1.4}),
+    Variant("cl:gamma_1_lr_1_reads_1_threshold_0.1", "cl:gamma_1_lr_1_reads_1 programming only weights whose fast "
+            "part has reached 0.1 device units (about PCM's programming error), the others keep it",
+            {**_SGD, "analog_lr": 0.1}, {"gamma": 1.0, "fast_lr": 1.0, "program_columns": 1, "program_threshold": 0.1}),
+    Variant("cl:gamma_1_scheduled_reads_1_threshold_0.1", "closed-loop with threshold 0.1, the fast array at the "
+            "scheduled tile lr (1.0, cosine): as the rate anneals fewer fast weights reach the threshold, so "
+            "fewer programmings write their error into PCM", {**_SGD, "analog_lr": 1.0},
+            {"gamma": 1.0, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1}),
+    Variant("cl:gamma_1_lr_1_reads_4", "closed-loop, 4 columns programmed and reset per mini-batch",
+            {**_SGD, "analog_lr": 0.1}, {"gamma": 1.0, "fast_lr": 1.0, "program_columns": 4}),
+    Variant("cl:gamma_1_lr_0.3_reads_1", "closed-loop, fast lr 0.3", {**_SGD, "analog_lr": 0.1},
+            {"gamma": 1.0, "fast_lr": 0.3, "program_columns": 1}),
+    Variant("cl:gamma_1_scheduled_reads_1", "closed-loop, the fast array at the scheduled tile lr (1.0, cosine)",
+            {**_SGD, "analog_lr": 1.0}, {"gamma": 1.0, "fast_lr": 0.0, "program_columns": 1}),
     Variant("t2:lr_0.1_common_mode_1", "TTv2 at 0.1 whose PCM pairs are refreshed to 1.0 device units on both devices",
             {**_SGD, "analog_lr": 0.1}, {"common_mode": 1.0}),
     Variant("t2:lr_0.1_fast_3", "TTv2 at 0.1, fast lr 3.0", {**_SGD, "analog_lr": 0.1}, {"fast_lr": 3.0}),

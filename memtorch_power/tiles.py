@@ -126,6 +126,25 @@ class TransferAnalogTile(DeviceStateTile):
             self.tile = tile
 
 
+def with_python_state(state: dict[str, Any], tile: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``state`` (aihwkit's analog state of ``tile``) plus the tile's attributes ``names`` that are
+    set: aihwkit's ``state_dict`` keeps only its own fields of a tile, and its ``__setstate__``
+    puts every key of the state back as an attribute when a checkpoint loads."""
+    for name in names:
+        if hasattr(tile, name):
+            state[name] = getattr(tile, name)
+    return state
+
+
+def refuse_indexed_update(tile: Any) -> None:
+    """Raise for aihwkit's indexed convolution update (CUDA tiles), which gathers the patches in
+    C++ and so bypasses a tile's Python ``update``."""
+    raise NotImplementedError(
+        f"{type(tile).__name__} forms its update in Python from unfolded inputs (aihwkit's CPU convolution "
+        "path); build the convolution with use_indexed=False to train it"
+    )
+
+
 def _flatten_batch(tensor: Tensor, feature_dim: int) -> Tensor:
     """``tensor`` as ``(vectors, features)`` in float32, its features taken from ``feature_dim``."""
     return tensor.movedim(feature_dim, -1).reshape(-1, tensor.shape[feature_dim]).float()
@@ -144,11 +163,7 @@ class _DigitalUnitStateTile(DeviceStateTile):
 
     def get_analog_state(self) -> dict[str, Any]:
         """aihwkit's analog state plus the digital unit's state."""
-        state = super().get_analog_state()
-        for name in self._DIGITAL_STATE:
-            if hasattr(self, name):
-                state[name] = getattr(self, name)
-        return state
+        return with_python_state(super().get_analog_state(), self, self._DIGITAL_STATE)
 
     def _feature_dims(self, x_input: Tensor, d_input: Tensor) -> tuple[int, int]:
         """The input and error tensors' feature axes (aihwkit's ``in_trans`` / ``out_trans``)."""
@@ -157,10 +172,7 @@ class _DigitalUnitStateTile(DeviceStateTile):
     def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
         """Refused: aihwkit's indexed convolution update (CUDA tiles) gathers the patches in C++,
         where the digital unit's step cannot be formed."""
-        raise NotImplementedError(
-            f"{type(self).__name__} forms its step from unfolded inputs (aihwkit's CPU convolution path); "
-            "build the convolution with use_indexed=False to train it with that step"
-        )
+        refuse_indexed_update(self)
 
 
 class FactoredStepTile(_DigitalUnitStateTile):

@@ -151,6 +151,8 @@ class LayerCounts:
         steps: optimizer steps that updated this layer.
         pulses: measured PCM pulses on this layer (``None``: use the documented expectation).
         cells_programmed: weights whose devices received at least one pulse (measured).
+        weights_reprogrammed: weights a closed-loop transfer programmed into their PCM pair
+            (measured from the tiles' counters; ``None``: not a closed-loop layer or not measured).
         shapes: input and output shapes of the last call.
         folded: the forward calls of a batch norm whose input was directly the output of a
             conv/linear (foldable into it at inference); empty for other layers.
@@ -164,6 +166,7 @@ class LayerCounts:
     cells_programmed: int | None = None
     shapes: tuple[tuple[int, ...], tuple[int, ...]] | None = None
     folded: Tally = field(default_factory=Tally)
+    weights_reprogrammed: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         """Plain data (ints, floats, lists): safe for ``torch.load(weights_only=True)`` and JSON."""
@@ -176,6 +179,7 @@ class LayerCounts:
             "cells_programmed": self.cells_programmed,
             "shapes": None if self.shapes is None else [list(self.shapes[0]), list(self.shapes[1])],
             "folded": self.folded.as_dict(),
+            "weights_reprogrammed": self.weights_reprogrammed,
         }
 
     @classmethod
@@ -191,6 +195,7 @@ class LayerCounts:
             data.get("cells_programmed"),
             None if shapes is None else (tuple(shapes[0]), tuple(shapes[1])),
             Tally.from_dict(data.get("folded", {})),
+            data.get("weights_reprogrammed"),
         )
 
     def scaled(self, factor: int) -> "LayerCounts":
@@ -204,6 +209,7 @@ class LayerCounts:
             self.cells_programmed,
             self.shapes,
             self.folded.scaled(factor),
+            None if self.weights_reprogrammed is None else self.weights_reprogrammed * factor,
         )
 
 

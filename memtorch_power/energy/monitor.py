@@ -4,7 +4,9 @@ It hooks the LightningModule's layers (see :class:`~memtorch_power.energy.counti
 and counts every batch of fit, validation, test and predict: forward MVMs/MACs, the backward
 that autograd runs in training, and one update per optimizer step. For the pulsed presets
 (``pcm_training``, ``pcm_mixed_precision``) it measures the PCM pulses of each step as
-``sum |dW| / dw_min`` over the tile weights read before and after the step.
+``sum |dW| / dw_min`` over the tile weights read before and after the step; for the
+closed-loop transfer presets (``pcm_fast_weight``) it reads instead how many weights the tiles'
+transfers programmed into PCM (their ``programmed_weights`` counters).
 
 Cost per batch: the hooks (a dictionary look-up and a few integer adds per layer, a weak
 reference per conv/linear call for batch-norm folding, no tensor data read, so no GPU
@@ -113,6 +115,8 @@ class EnergyMonitor(Callback):
         self._epoch_start: dict[str, tuple[dict[str, LayerCounts], int, int]] = {}
         self._pulsed: list[tuple[str, AnalogLayer, float]] = []
         self._before: dict[str, list[torch.Tensor]] = {}
+        self._closed_loop: list[tuple[str, AnalogLayer]] = []
+        self._programmed_before: dict[str, int] = {}
         self._pending: dict[str, Any] | None = None
         self._validated = False
 
@@ -175,10 +179,12 @@ class EnergyMonitor(Callback):
             self.counter.remove()
             counter.counts = self.counter.counts
         self.counter = counter
+        analog = [(name, module) for name, module in pl_module.named_modules() if isinstance(module, AnalogLayer)]
+        self._closed_loop = [(name, module) for name, module in analog if _closed_loop(module)]
         self._pulsed = [
             (name, module, _dw_min(module))
-            for name, module in pl_module.named_modules()
-            if isinstance(module, AnalogLayer) and module.preset.update in PULSED_UPDATES and _dw_min(module)
+            for name, module in analog
+            if module.preset.update in PULSED_UPDATES and _dw_min(module) and not _closed_loop(module)
         ]
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -202,11 +208,14 @@ class EnergyMonitor(Callback):
         self.steps["train"] = self.steps.get("train", 0) + 1
         if self.measure_pulses and self._pulsed:
             self._before = {name: _tile_weights(layer) for name, layer, _ in self._pulsed}
+        self._programmed_before = {name: _programmed_weights(layer) for name, layer in self._closed_loop}
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any,
                            batch: Any, batch_idx: int) -> None:
         if self._before:
             self._add_pulses("train")
+        if self._programmed_before:
+            self._add_programmed("train")
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         report = self._epoch_report("train")
@@ -316,6 +325,17 @@ class EnergyMonitor(Callback):
             counts.cells_programmed = (counts.cells_programmed or 0) + cells
         self._before = {}
 
+    def _add_programmed(self, stage: str) -> None:
+        assert self.counter is not None
+        table = self.counter.counts.setdefault(stage, {})
+        for name, layer in self._closed_loop:
+            before = self._programmed_before.get(name)
+            if before is None:
+                continue
+            counts = table.setdefault(name, LayerCounts())
+            counts.weights_reprogrammed = (counts.weights_reprogrammed or 0) + _programmed_weights(layer) - before
+        self._programmed_before = {}
+
     def _mark_epoch(self, stage: str) -> None:
         assert self.counter is not None
         table = self.counter.counts.get(stage, {})
@@ -384,6 +404,21 @@ def _dw_min(layer: AnalogLayer) -> float:
     return float(traits_of(layer.preset).dw_min or 0.0)
 
 
+def _closed_loop(layer: AnalogLayer) -> bool:
+    from memtorch_power.presets import traits_of
+
+    return traits_of(layer.preset).closed_loop_transfer
+
+
+def _programmed_weights(layer: AnalogLayer) -> int:
+    """Weights the closed-loop transfers of ``layer``'s tiles have programmed so far."""
+    return sum(
+        int(getattr(tile, "programmed_weights", 0))
+        for crossbar in layer.analog_crossbars()
+        for tile in crossbar.analog_tiles()
+    )
+
+
 def _tile_weights(layer: AnalogLayer) -> list[torch.Tensor]:
     """The raw weights of every aihwkit tile of ``layer`` (device units, copies)."""
     return [
@@ -395,7 +430,7 @@ def _tile_weights(layer: AnalogLayer) -> list[torch.Tensor]:
 
 def _copy(c: LayerCounts) -> LayerCounts:
     return LayerCounts(c.forward.scaled(1), c.input_grad.scaled(1), c.weight_grad.scaled(1), c.steps,
-                       c.pulses, c.cells_programmed, c.shapes, c.folded.scaled(1))
+                       c.pulses, c.cells_programmed, c.shapes, c.folded.scaled(1), c.weights_reprogrammed)
 
 
 def _minus(now: LayerCounts, then: LayerCounts | None) -> LayerCounts:
@@ -403,9 +438,11 @@ def _minus(now: LayerCounts, then: LayerCounts | None) -> LayerCounts:
         return _copy(now)
     pulses = None if now.pulses is None else now.pulses - (then.pulses or 0.0)
     cells = None if now.cells_programmed is None else now.cells_programmed - (then.cells_programmed or 0)
+    programmed = (None if now.weights_reprogrammed is None
+                  else now.weights_reprogrammed - (then.weights_reprogrammed or 0))
     return LayerCounts(now.forward.minus(then.forward), now.input_grad.minus(then.input_grad),
                        now.weight_grad.minus(then.weight_grad), 0, pulses, cells, now.shapes,
-                       now.folded.minus(then.folded))
+                       now.folded.minus(then.folded), programmed)
 
 
 __all__ = ["EnergyMonitor"]

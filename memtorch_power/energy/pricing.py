@@ -47,7 +47,10 @@ training analog layers, run on the digital profile (the training host). By updat
   ``in_memory`` does; every transfer reads ``transfer_reads`` fast-array columns (one forward
   MVM each, one-hot input, priced as a full MVM of the layer: an upper bound for layers that
   span several arrays) and adds them to the PCM array by pulse trains on ``1 + cols`` lines;
-  the PCM pulses are the measured (or expected) ones. The charge moved into a capacitor cell
+  the PCM pulses are the measured (or expected) ones. A closed-loop transfer
+  (``pcm_fast_weight``) instead programs each moved weight into its PCM pair by program-and-verify:
+  ``program_iterations`` pulses and verify reads (``cell_read_pj + adc_pj``) on one device and a
+  RESET pulse on the other (:func:`closed_loop_programmed`); it drives no pulse trains. The charge moved into a capacitor cell
   per coincidence (about C V^2 = 1 fJ for a few-fF cell at 1 V, an ASSUMPTION) is left out: it
   is three orders of magnitude below the line drivers' energy.
 """
@@ -218,6 +221,17 @@ def transfer_reads(info: LayerInfo, counts: LayerCounts) -> int:
     return int(updates // traits.transfer_every) * int(traits.transfer_reads or 1)
 
 
+def closed_loop_programmed(info: LayerInfo, counts: LayerCounts, reads: int) -> float:
+    """Weights a closed-loop transfer layer programmed into PCM: measured from its tiles'
+    counters, else every weight of every read column (``reads * cols``, what a transfer without a
+    threshold programs); 0 for other layers."""
+    if info.update != "transfer" or info.traits is None or not info.traits.closed_loop_transfer:
+        return 0.0
+    if counts.weights_reprogrammed is not None:
+        return float(counts.weights_reprogrammed)
+    return float(reads * info.cols)
+
+
 def analog_energy(
     info: LayerInfo,
     counts: LayerCounts,
@@ -227,9 +241,11 @@ def analog_energy(
     training: bool,
     pulses: float,
     reads: int = 0,
+    programmed: float = 0.0,
 ) -> Energy:
     """Energy of an analog layer on the analog system (J, by phase and component); ``pulses``
-    are its PCM pulses and ``reads`` its transfer reads (:func:`transfer_reads`)."""
+    are its PCM pulses, ``reads`` its transfer reads (:func:`transfer_reads`) and ``programmed``
+    the weights its closed-loop transfers programmed (:func:`closed_loop_programmed`)."""
     traits = info.traits
     assert traits is not None
     energy = _empty()
@@ -263,7 +279,10 @@ def analog_energy(
         if reads:
             for component, pj in fwd_mvm.items():
                 _add(energy, "update", f"transfer_{component}", pj * reads)
-            _add(energy, "update", "update_drivers", reads * (1 + info.cols) * bl * line_pulse_pj(a))
+            if traits.closed_loop_transfer:  # program-and-verify: a verify read after every pulse
+                _add(energy, "update", "transfer_verify", programmed * a.program_iterations * (a.cell_read_pj + a.adc_pj))
+            else:
+                _add(energy, "update", "update_drivers", reads * (1 + info.cols) * bl * line_pulse_pj(a))
     else:  # mixed precision: digital outer product into chi, then whole pulses
         _add(energy, "backward", "digital_compute", gw.macs * d.mac_pj)
         _add(energy, "backward", "digital_memory", (gw.in_elems + gw.out_elems) * b * act)
@@ -306,7 +325,10 @@ def layer_energy(
         mapping = map_tiles(info.rows, info.cols, info.groups, a.array_rows, a.array_cols)
         pulses = expected_pulses(info, counts, pulses_per_weight_step) if training else 0.0
         reads = transfer_reads(info, counts) if training else 0
-        system = analog_energy(info, counts, mapping, a, d, training, pulses, reads)
+        programmed = closed_loop_programmed(info, counts, reads) if training else 0.0
+        if info.traits is not None and info.traits.closed_loop_transfer:  # program pulses + one RESET
+            pulses = programmed * (a.program_iterations + 1) if training else 0.0
+        system = analog_energy(info, counts, mapping, a, d, training, pulses, reads, programmed)
         tiles, utilisation, adds = mapping.tiles, mapping.utilisation, mapping.adds_per_output
         analog_bwd = training and info.update in PULSED_UPDATES
         mvms_backward = gi.mvms if analog_bwd else 0

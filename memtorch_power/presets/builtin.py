@@ -72,7 +72,8 @@ PRESETS.update({
             caveat=(
                 "From scratch it does not reach a usable keyword spotter: 65.41 % test after 40 "
                 "epochs on 12-class KWS, 19.75 points below digital; TTv2, chopped TTv2, AGAD "
-                "and a fast-weight cell did no better (docs/kws_accuracy_notes.md). To adapt a trained "
+                "and a fast-weight cell, open- or closed-loop (pcm_fast_weight_config: 68.07 %), "
+                "did no better beyond the interval (docs/kws_accuracy_notes.md). To adapt a trained "
                 "model in the arrays use pcm_tiki_taka_adapt (1.82 points below digital)."
             ),
         ),

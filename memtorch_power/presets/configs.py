@@ -33,6 +33,7 @@ from aihwkit.simulator.presets.compounds import PCMPresetUnitCell
 from aihwkit.simulator.presets.devices import CapacitorPresetDevice
 from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdateParameters
 
+from memtorch_power.closed_loop import ClosedLoopTransferCompound, ClosedLoopTransferTile
 from memtorch_power.tiles import (
     AdamStepTile,
     DeviceStateTile,
@@ -160,6 +161,57 @@ def pcm_tiki_taka_config(
         ),
         weight_scaling_omega,
     )
+
+
+def pcm_fast_weight_config(
+    gamma: float = 1.0,
+    fast_lr: float = 1.0,
+    program_every: int = 1,
+    program_columns: int = 1,
+    program_noise_scale: float = 1.0,
+    program_threshold: float = 0.0,
+    weight_scaling_omega: float | None = None,
+) -> UnitCellRPUConfig:
+    """Ambrogio et al.'s cell (Nature 558, 60, 2018): a volatile fast weight beside a PCM pair,
+    moved into the pair by closed-loop programming and reset.
+
+    Forward and backward read ``gamma * fast + (G+ - G-)``. The gradient is applied by stochastic
+    pulse coincidences to the fast array (aihwkit ``CapacitorPresetDevice``, the 3T1C capacitor);
+    every ``program_every`` mini-batches ``program_columns`` of its columns are read, their
+    weights programmed into the PCM pairs by program-and-verify (the device of the weight's sign
+    to ``|w|`` with PCM's measured programming error, the other reset) and the fast columns reset
+    (:class:`~memtorch_power.closed_loop.ClosedLoopTransferTile`). Converters and update as the
+    other pulsed presets.
+
+    Args:
+        gamma: significance of the fast weight relative to the PCM pair (Ambrogio et al.'s
+            ``1/F``; they used ``F = 3``).
+        fast_lr: learning rate of the pulsed update onto the fast array (0: the optimizer's
+            scheduled tile learning rate).
+        program_every: mini-batches between transfers.
+        program_columns: fast-array columns programmed into PCM and reset per transfer.
+        program_noise_scale: scale of PCM's programming error (1: measured; 0: exact, a diagnostic).
+        program_threshold: program only weights whose fast part is at least this (device units);
+            the others keep their fast weight until it grows (0: every weight read).
+        weight_scaling_omega: the largest weight of a column in device units (None: 0.6).
+    """
+    config = transfer_config(
+        ClosedLoopTransferCompound(
+            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
+            gamma_vec=[gamma, 1.0],
+            fast_lr=fast_lr,
+            units_in_mbatch=True,
+            program_every=program_every,
+            program_columns=program_columns,
+            program_noise_scale=program_noise_scale,
+            program_threshold=program_threshold,
+            transfer_forward=PresetIOParameters(),
+            transfer_update=PresetUpdateParameters(),
+        ),
+        weight_scaling_omega,
+    )
+    config.tile_class = ClosedLoopTransferTile
+    return config
 
 
 def transfer_config(device: TransferCompound, weight_scaling_omega: float | None = None) -> UnitCellRPUConfig:

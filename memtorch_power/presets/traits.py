@@ -13,6 +13,7 @@ from aihwkit.simulator.configs import MappingParameter
 from aihwkit.simulator.configs.compounds import OneSidedUnitCell, TransferCompound
 from aihwkit.simulator.parameters.base import RPUConfigBase
 
+from memtorch_power.closed_loop import ClosedLoopTransferCompound
 from memtorch_power.presets.registry import PresetLike, UpdateMode, get_preset
 from memtorch_power.tiles import AdamStepTile, FactoredStepTile
 
@@ -39,6 +40,9 @@ class PresetTraits:
             factored second moments before accumulating it (:class:`~memtorch_power.tiles.FactoredStepTile`).
         adam_step: ``mixed_precision`` presets whose digital unit keeps Adam's moments of the
             gradient and accumulates Adam's step (:class:`~memtorch_power.tiles.AdamStepTile`).
+        closed_loop_transfer: ``transfer`` presets whose transfer programs each read weight into
+            its PCM pair by program-and-verify instead of pulse trains
+            (:class:`~memtorch_power.closed_loop.ClosedLoopTransferCompound`).
     """
 
     update: UpdateMode
@@ -55,6 +59,7 @@ class PresetTraits:
     transfer_in_mbatch: bool = True
     factored_step: bool = False
     adam_step: bool = False
+    closed_loop_transfer: bool = False
 
 
 def _bits(resolution: float) -> float | None:
@@ -100,7 +105,11 @@ def traits_of(spec: PresetLike) -> PresetTraits:
     cell = inner if inner is not None else device
     unit_devices = getattr(cell, "unit_cell_devices", None)
     transfer: dict = {}
-    if isinstance(device, TransferCompound):  # fast array first, slow (PCM) store second
+    if isinstance(device, ClosedLoopTransferCompound):  # the tile transfers every program_every updates
+        transfer = dict(transfer_every=float(device.program_every), transfer_reads=int(device.program_columns),
+                        transfer_in_mbatch=True, closed_loop_transfer=True)
+        cell = unit_devices[-1]
+    elif isinstance(device, TransferCompound):  # fast array first, slow (PCM) store second
         transfer = dict(transfer_every=float(device.transfer_every), transfer_reads=int(device.n_reads_per_transfer),
                         transfer_in_mbatch=bool(device.units_in_mbatch))
         cell = unit_devices[-1]

@@ -7,7 +7,6 @@ import io
 import lightning.pytorch as pl
 import pytest
 import torch
-from aihwkit.optim.context import AnalogContext
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -21,12 +20,6 @@ def _tile_weights(layer: nn.Module) -> torch.Tensor:
     return next(t for c in layer.analog_crossbars() for t in c.analog_tiles()).tile.get_weights().clone()
 
 
-def _toy(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(600, 8, generator=generator)
-    return x, (x @ torch.randn(8, 3, generator=generator)).argmax(1)
-
-
 def test_preset_models_a_transfer_update_with_pcm_as_the_store() -> None:
     preset = get_preset("pcm_tiki_taka")
     assert preset.update == "transfer" and preset.needs_analog_optimizer
@@ -37,25 +30,11 @@ def test_preset_models_a_transfer_update_with_pcm_as_the_store() -> None:
     assert (traits.transfer_every, traits.transfer_reads, traits.transfer_in_mbatch) == (1.0, 8, True)
 
 
-def test_learns_a_small_task_in_the_array() -> None:
-    x, y = _toy()
+def test_learns_a_small_task_in_the_array(train_toy_task) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(1)
     model = analogize(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3)), "pcm_tiki_taka")
-    optimizer = optimizer_for(model, lr=0.1)
-    # the weight matrices are no torch parameters: only the tiles' pulsed update can change them
-    digital = [p for group in optimizer.param_groups for p in group["params"] if not isinstance(p, AnalogContext)]
-    assert all(p.dim() == 1 for p in digital)  # biases only
     before = [_tile_weights(layer) for layer in (model[0], model[2])]
-    with torch.no_grad():
-        start = nn.functional.cross_entropy(model(x), y).item()
-    for _ in range(20):
-        for i in range(0, len(x), 20):
-            optimizer.zero_grad()
-            nn.functional.cross_entropy(model(x[i:i + 20]), y[i:i + 20]).backward()
-            optimizer.step()
-    with torch.no_grad():
-        end = nn.functional.cross_entropy(model(x), y).item()
-        accuracy = (model(x).argmax(1) == y).float().mean().item()
+    start, end, accuracy = train_toy_task(model, 20)  # the weight matrices are no torch parameters
     # aihwkit's C++ tiles draw from their own unseeded generator: typical runs end near 90 %
     assert end < 0.6 * start and accuracy > 0.75
     for layer, old in zip((model[0], model[2]), before):
@@ -84,18 +63,6 @@ def test_checkpoints_keep_both_arrays() -> None:
                                tile.get_hidden_parameters()[device_parameters])
 
 
-class _Tiny(pl.LightningModule):
-    def __init__(self, preset: Preset) -> None:
-        super().__init__()
-        self.net = analogize(nn.Sequential(nn.Linear(4, 3, bias=False)), preset)
-
-    def training_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
-        return self.net(batch[0]).pow(2).sum()
-
-    def configure_optimizers(self):  # type: ignore[no-untyped-def]
-        return optimizer_for(self, lr=0.5)
-
-
 class _ColumnsChanged(pl.Callback):
     """The steps at which the simulator changed the PCM array, and the first column it changed."""
 
@@ -112,7 +79,7 @@ class _ColumnsChanged(pl.Callback):
         self.columns[batch_idx] = columns
 
 
-def test_monitor_counts_the_transfers_the_simulator_applied(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_monitor_counts_the_transfers_the_simulator_applied(tmp_path, tiny_analog_module) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     def every_second_step_without_refresh():  # type: ignore[no-untyped-def]
         config = pcm_tiki_taka_config(transfer_every=2.0)
@@ -123,7 +90,7 @@ def test_monitor_counts_the_transfers_the_simulator_applied(tmp_path) -> None:  
     monitor, changed = EnergyMonitor(dirpath=tmp_path), _ColumnsChanged()
     trainer = pl.Trainer(max_epochs=1, callbacks=[monitor, changed], logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
-    trainer.fit(_Tiny(preset), DataLoader(TensorDataset(torch.randn(45, 4)), batch_size=5))  # 9 steps
+    trainer.fit(tiny_analog_module(preset), DataLoader(TensorDataset(torch.randn(45, 4)), batch_size=5))  # 9 steps
     layer = monitor.report("train").layers[0]
     # every 2nd step one column of the fast array is read and written into the PCM array
     assert layer.weight_updates == 9 and layer.transfer_reads == 4

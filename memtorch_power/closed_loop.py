@@ -1,0 +1,173 @@
+"""A PCM pair with a volatile fast weight, moved into PCM by closed-loop programming.
+
+Ambrogio et al. (Nature 558, 60-67, 2018) trained to software accuracy with each weight stored
+as ``W = F (G+ - G-) + (g+ - g-)``: a PCM pair ``G`` (the long-term store) and a volatile
+3T1C capacitor ``g`` (the fast weight). Training pulses change only ``g``; periodically ``g`` is
+read, added into the PCM pair by *closed-loop* (program-and-verify) programming, and reset.
+aihwkit 1.1.0's ``TransferCompound`` moves the fast weight with open-loop pulses only, whose
+first step out of the reset state is about a third of a PCM device's range
+(``PCMPresetDevice``), so every transfer writes a large error into PCM.
+
+:class:`ClosedLoopTransferCompound` is aihwkit's ``TransferCompound`` (capacitor fast array, PCM
+pair; forward and backward read ``gamma * fast + (G+ - G-)``) with its own transfer switched off;
+:class:`ClosedLoopTransferTile` performs the transfer instead: it reads fast-array columns with
+the forward pass's output noise, programs each weight's PCM pair to the sum (the device of the
+weight's sign to ``|w|``, the other reset) with the error that iterative program-and-verify
+leaves on PCM (aihwkit ``PCMLikeNoiseModel``'s programming noise, fitted to measured devices by
+Nandakumar et al., ICECS 2019), and resets the fast columns. It counts what it did, for pricing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from aihwkit.inference.noise.pcm import PCMLikeNoiseModel
+from aihwkit.simulator.configs.compounds import TransferCompound, UnitCell
+from torch import Tensor
+
+from memtorch_power.tiles import TransferAnalogTile, refuse_indexed_update, with_python_state
+
+#: Conductance of a PCM device at the top of its range, in µS: the ``g_max`` to which aihwkit's
+#: ``PCMLikeNoiseModel`` programming-noise polynomial refers (Nandakumar et al., ICECS 2019).
+PCM_G_MAX_US = 25.0
+
+
+@dataclass
+class ClosedLoopTransferCompound(TransferCompound):
+    """``TransferCompound`` whose transfer is done by :class:`ClosedLoopTransferTile`.
+
+    The first device is the fast array, the last a PCM pair (``OneSidedUnitCell``); aihwkit's own
+    transfer is switched off (``transfer_every`` 0 in the simulator); ``fast_lr`` and
+    ``gamma_vec`` keep their meaning.
+    """
+
+    bindings_ignore: ClassVar[list] = [
+        *UnitCell.bindings_ignore,
+        "program_every",
+        "program_columns",
+        "program_noise_scale",
+        "read_noise",
+        "device_g_max",
+        "program_threshold",
+    ]
+
+    program_every: int = 1
+    """Updates (mini-batches) between closed-loop transfers."""
+
+    program_columns: int = 1
+    """Fast-array columns (inputs) read, programmed into PCM and reset per transfer, in turn."""
+
+    program_noise_scale: float = 1.0
+    """Scale of the programming error left by program-and-verify (1: Nandakumar et al.'s fit;
+    0: exact programming, a diagnostic)."""
+
+    program_threshold: float = 0.0
+    """Only weights whose read fast weight adds at least this much (device units, ``gamma *
+    |read|``) are programmed and their fast weight reset; the others keep both (0: every weight
+    of a transferred column)."""
+
+    read_noise: float = 0.06
+    """Standard deviation of the read of a fast weight, in device units (aihwkit
+    ``PresetIOParameters.out_noise``: the read is a forward pass with a one-hot input)."""
+
+    device_g_max: float = 2.0
+    """A PCM device's range in device units, taken as ``PCM_G_MAX_US`` for the programming-noise
+    polynomial (aihwkit ``PCMPresetDevice``: ``w_max`` 2.0)."""
+
+    def as_bindings(self, data_type: Any) -> Any:
+        """aihwkit's bindings of the same compound with its transfer switched off."""
+        simulated = TransferCompound(
+            **{
+                field.name: getattr(self, field.name)
+                for field in dataclasses.fields(TransferCompound)
+                if field.init
+            }
+        )
+        simulated.transfer_every = 0
+        return simulated.as_bindings(data_type)
+
+
+class ClosedLoopTransferTile(TransferAnalogTile):
+    """Analog tile of a :class:`ClosedLoopTransferCompound`: aihwkit's pulsed update of the fast
+    array, then every ``program_every`` updates a closed-loop transfer of ``program_columns``
+    columns (see the module docstring). Its counters travel with the tile's state:
+    ``transfers`` (closed-loop transfers done), ``programmed_weights`` (weights programmed into their PCM pair: one device programmed
+    closed-loop and the other reset each).
+    """
+
+    _PYTHON_STATE = ("_closed_loop_updates", "_closed_loop_column", "transfers", "programmed_weights")
+
+    def get_analog_state(self) -> dict[str, Any]:
+        """aihwkit's analog state plus the transfer's counters."""
+        return with_python_state(super().get_analog_state(), self, self._PYTHON_STATE)
+
+    @property
+    def compound(self) -> ClosedLoopTransferCompound:
+        """The tile's device configuration."""
+        device = self.rpu_config.device
+        if not isinstance(device, ClosedLoopTransferCompound):
+            raise TypeError(f"{type(self).__name__} needs a ClosedLoopTransferCompound, got {type(device).__name__}")
+        return device
+
+    def update(self, x_input: Tensor, d_input: Tensor) -> None:
+        """aihwkit's pulsed update of the fast array, then a transfer when one is due."""
+        super().update(x_input, d_input)
+        updates = getattr(self, "_closed_loop_updates", 0) + 1
+        self._closed_loop_updates = updates
+        if updates % max(self.compound.program_every, 1) == 0:
+            self.transfer()
+
+    def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
+        """Refused (aihwkit's indexed convolution update would bypass the transfer schedule)."""
+        refuse_indexed_update(self)
+
+    @torch.no_grad()
+    def transfer(self, columns: list[int] | None = None) -> None:
+        """Read the fast weights of ``columns`` (None: the next ``program_columns`` in turn), add
+        them at ``gamma`` to their PCM pairs by closed-loop programming, and reset them."""
+        compound = self.compound
+        names = self.tile.get_hidden_parameter_names()
+        hidden = self.tile.get_hidden_parameters()
+        inputs = hidden.shape[-1]
+        if columns is None:
+            start = getattr(self, "_closed_loop_column", 0)
+            count = min(max(compound.program_columns, 1), inputs)
+            columns = [(start + k) % inputs for k in range(count)]
+            self._closed_loop_column = (start + count) % inputs
+        index = torch.as_tensor(columns, dtype=torch.long)
+        # aihwkit's OneSidedRPUDevice: the pair's weight is device 1 minus device 0 (g_plus_ = 1)
+        fast, plus, minus = (names.index(f"hidden_weights_{s}") for s in ("0", "1_1", "0_1"))
+        gamma = float(compound.gamma_vec[0]) if compound.gamma_vec else float(compound.gamma)
+
+        read = hidden[fast][:, index] + compound.read_noise * torch.randn_like(hidden[fast][:, index])
+        slow = hidden[plus][:, index] - hidden[minus][:, index]
+        move = (gamma * read).abs() >= compound.program_threshold  # weights programmed this time
+        target = slow + gamma * read
+        # a RESET device keeps a small conductance (aihwkit's reset plus its spread): the verify reads
+        # the pair, so the other device is programmed to |target| above it
+        resets = {d: hidden[names.index(f"reset_bias_{names[d].removeprefix('hidden_weights_')}")][:, index].clamp(min=0.0)
+                  for d in (plus, minus)}
+        for device, other, sign in ((plus, minus, 1.0), (minus, plus, -1.0)):
+            suffix = names[device].removeprefix("hidden_weights_")
+            magnitude = (sign * target).clamp(min=0.0)
+            programmed = self._program(magnitude + resets[other])
+            programmed = programmed.clamp(max=hidden[names.index(f"max_bound_{suffix}")][:, index])
+            written = torch.where(magnitude > 0, programmed, resets[device])
+            hidden[device][:, index] = torch.where(move, written, hidden[device][:, index])
+        hidden[names.index("hidden_weights_1")][:, index] = hidden[plus][:, index] - hidden[minus][:, index]
+        hidden[fast][:, index] = torch.where(move, hidden[names.index("reset_bias_0")][:, index], hidden[fast][:, index])
+        self.tile.set_hidden_parameters(hidden)
+        self.transfers = getattr(self, "transfers", 0) + 1
+        self.programmed_weights = getattr(self, "programmed_weights", 0) + int(move.sum())
+
+    def _program(self, magnitude: Tensor) -> Tensor:
+        """Conductances (device units) reached by program-and-verify towards ``magnitude``."""
+        compound = self.compound
+        if compound.program_noise_scale == 0:
+            return magnitude
+        model = PCMLikeNoiseModel(g_max=PCM_G_MAX_US, prog_noise_scale=compound.program_noise_scale)
+        scale = PCM_G_MAX_US / compound.device_g_max
+        return model.apply_programming_noise_to_conductance(magnitude * scale) / scale

@@ -1,0 +1,159 @@
+"""The fast-weight cell with a closed-loop transfer (issue 13): ``memtorch_power.closed_loop``."""
+
+from __future__ import annotations
+
+import io
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from aihwkit.inference.noise.pcm import PCMLikeNoiseModel
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from memtorch_power.closed_loop import PCM_G_MAX_US, ClosedLoopTransferTile
+from memtorch_power.energy import EnergyMonitor
+from memtorch_power.nn import analogize
+from memtorch_power.optim import optimizer_for
+from memtorch_power.presets import Preset, pcm_fast_weight_config, traits_of
+
+
+def _preset(**settings: object) -> Preset:
+    return Preset("fast_weight_test", "test", "test", "transfer", lambda: pcm_fast_weight_config(**settings))
+
+
+def _tile(layer: nn.Module) -> ClosedLoopTransferTile:
+    tile = next(t for c in layer.analog_crossbars() for t in c.analog_tiles())
+    assert isinstance(tile, ClosedLoopTransferTile)
+    return tile
+
+
+def _hidden(tile: ClosedLoopTransferTile, name: str) -> torch.Tensor:
+    names = tile.tile.get_hidden_parameter_names()
+    return tile.tile.get_hidden_parameters()[names.index(name)].clone()
+
+
+def _set_fast(tile: ClosedLoopTransferTile, fast: torch.Tensor) -> None:
+    names = tile.tile.get_hidden_parameter_names()
+    hidden = tile.tile.get_hidden_parameters()
+    hidden[names.index("hidden_weights_0")] = fast
+    tile.tile.set_hidden_parameters(hidden)
+
+
+def test_exact_transfer_adds_the_fast_weight_into_the_pcm_pair_and_resets_it() -> None:
+    torch.manual_seed(0)
+    layer = analogize(nn.Linear(5, 4, bias=False), _preset(gamma=0.5, program_noise_scale=0.0))
+    tile = _tile(layer)
+    tile.compound.read_noise = 0.0
+    fast = torch.linspace(-0.8, 0.8, 20).reshape(4, 5)
+    _set_fast(tile, fast)
+    slow_before = _hidden(tile, "hidden_weights_1")
+    weights_before = tile.tile.get_weights().clone()
+    tile.transfer([1, 3])
+    slow, plus, minus = (_hidden(tile, f"hidden_weights_{s}") for s in ("1", "1_1", "0_1"))
+    moved = [1, 3]
+    torch.testing.assert_close(slow[:, moved], slow_before[:, moved] + 0.5 * fast[:, moved])
+    torch.testing.assert_close(slow[:, [0, 2, 4]], slow_before[:, [0, 2, 4]])  # other columns untouched
+    assert torch.equal(_hidden(tile, "hidden_weights_0")[:, moved], _hidden(tile, "reset_bias_0")[:, moved])
+    # the weight the network reads is unchanged by an exact transfer
+    torch.testing.assert_close(tile.tile.get_weights(), weights_before)
+    # one device of each moved pair is at its reset conductance (aihwkit's reset and spread, at least 0)
+    positive = slow[:, moved] > 0
+    reset_plus, reset_minus = (_hidden(tile, f"reset_bias_{s}")[:, moved].clamp(min=0.0) for s in ("1_1", "0_1"))
+    torch.testing.assert_close(torch.where(positive, minus[:, moved], plus[:, moved]),
+                               torch.where(positive, reset_minus, reset_plus))
+    assert (tile.transfers, tile.programmed_weights) == (1, 8)
+
+
+def test_programming_error_follows_pcm_program_and_verify() -> None:
+    torch.manual_seed(0)
+    layer = analogize(nn.Linear(256, 256, bias=False), _preset(gamma=1.0))
+    tile = _tile(layer)
+    tile.compound.read_noise = 0.0
+    names = tile.tile.get_hidden_parameter_names()
+    hidden = tile.tile.get_hidden_parameters()
+    for name in ("hidden_weights_0", "hidden_weights_0_1", "hidden_weights_1_1"):
+        hidden[names.index(name)] = 0.0
+    hidden[names.index("hidden_weights_0")] = 0.8  # every weight moves to +0.8 device units
+    tile.tile.set_hidden_parameters(hidden)
+    tile.transfer(list(range(256)))
+    slow = _hidden(tile, "hidden_weights_1")
+    # Nandakumar et al.'s polynomial at g = 0.8 of 2.0 device units (10 of 25 uS)
+    coeff = PCMLikeNoiseModel(g_max=PCM_G_MAX_US).prog_coeff
+    expected = (coeff[0] + coeff[1] * 0.4 + coeff[2] * 0.16) * 2.0 / PCM_G_MAX_US
+    assert slow.mean().item() == pytest.approx(0.8, abs=0.002)
+    assert slow.std().item() == pytest.approx(expected, rel=0.05)
+
+
+def test_threshold_leaves_small_fast_weights_in_place() -> None:
+    layer = analogize(nn.Linear(3, 2, bias=False), _preset(program_noise_scale=0.0, program_threshold=0.1))
+    tile = _tile(layer)
+    tile.compound.read_noise = 0.0
+    fast = torch.tensor([[0.05, 0.5, -0.2], [-0.5, 0.01, 0.0]])
+    _set_fast(tile, fast)
+    tile.transfer([0, 1, 2])
+    kept = fast.abs() < 0.1
+    torch.testing.assert_close(_hidden(tile, "hidden_weights_0")[kept], fast[kept])
+    assert tile.programmed_weights == int((~kept).sum()) == 3
+
+
+def test_transfers_follow_the_schedule_and_survive_a_checkpoint() -> None:
+    model = analogize(nn.Sequential(nn.Linear(4, 3, bias=False)), _preset(program_every=2, program_columns=3))
+    optimizer = optimizer_for(model, lr=0.5)
+    for _ in range(5):
+        optimizer.zero_grad()
+        model(torch.randn(5, 4)).pow(2).sum().backward()
+        optimizer.step()
+    tile = _tile(model[0])
+    # transfers after updates 2 and 4, three columns each in turn (0, 1, 2 then 3, 0, 1)
+    assert (tile.transfers, tile.programmed_weights, tile._closed_loop_column) == (2, 18, 2)
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    fresh = analogize(nn.Sequential(nn.Linear(4, 3, bias=False)), _preset(program_every=2, program_columns=3))
+    fresh.load_state_dict(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False))
+    loaded = _tile(fresh[0])
+    assert (loaded.transfers, loaded.programmed_weights, loaded._closed_loop_column) == (2, 18, 2)
+    torch.testing.assert_close(loaded.tile.get_weights(), tile.tile.get_weights())
+
+
+def test_needs_its_compound() -> None:
+    from memtorch_power.presets import pcm_tiki_taka_config
+
+    config = pcm_tiki_taka_config()
+    config.tile_class = ClosedLoopTransferTile
+    layer = analogize(nn.Linear(3, 2, bias=False), Preset("wrong", "test", "test", "transfer", lambda: config))
+    with pytest.raises(TypeError, match="ClosedLoopTransferCompound"):
+        _tile(layer).transfer()
+    with pytest.raises(NotImplementedError, match="use_indexed=False"):
+        _tile(layer).update_indexed(torch.zeros(1), torch.zeros(1))
+
+
+def test_learns_a_small_task_in_the_array(train_toy_task) -> None:  # type: ignore[no-untyped-def]
+    torch.manual_seed(1)
+    model = analogize(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3)), _preset())
+    start, end, accuracy = train_toy_task(model, 10)  # only the tiles' pulses and transfers move the weights
+    assert end < 0.5 * start and accuracy > 0.8
+    assert all(_tile(layer).programmed_weights > 0 for layer in (model[0], model[2]))
+
+
+def test_traits_and_pricing_of_the_closed_loop_transfer(tmp_path, tiny_analog_module) -> None:  # type: ignore[no-untyped-def]
+    preset = _preset(program_every=2, program_columns=1)
+    traits = traits_of(preset)
+    assert traits.closed_loop_transfer and (traits.transfer_every, traits.transfer_reads) == (2.0, 1)
+
+    torch.manual_seed(0)
+    module, monitor = tiny_analog_module(preset), EnergyMonitor(dirpath=tmp_path)
+    trainer = pl.Trainer(max_epochs=1, callbacks=[monitor], logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer.fit(module, DataLoader(TensorDataset(torch.randn(45, 4)), batch_size=5))  # 9 steps
+    tile = _tile(module.net[0])
+    layer = monitor.report("train").layers[0]
+    # 4 transfers of one column of 3 weights: what the tile did, counted by the monitor
+    assert (tile.transfers, tile.programmed_weights) == (4, 12)
+    assert layer.weight_updates == 9 and layer.transfer_reads == 4
+    from memtorch_power.energy.catalogue import PCM_PROGRAM_ITERATIONS
+
+    # each programmed weight: program_iterations program pulses on one device, one RESET on the other
+    assert layer.pcm_pulses == 12 * (PCM_PROGRAM_ITERATIONS + 1)
+    update = layer.analog["update"]
+    assert update["transfer_verify"] > 0 and update["transfer_adc"] > 0 and update["pcm_pulses"] > 0
