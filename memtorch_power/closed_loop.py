@@ -20,6 +20,7 @@ Nandakumar et al., ICECS 2019), and resets the fast columns. It counts what it d
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,6 +34,13 @@ from memtorch_power.tiles import TransferAnalogTile, refuse_indexed_update, with
 #: Conductance of a PCM device at the top of its range, in µS: the ``g_max`` to which aihwkit's
 #: ``PCMLikeNoiseModel`` programming-noise polynomial refers (Nandakumar et al., ICECS 2019).
 PCM_G_MAX_US = 25.0
+
+
+@functools.lru_cache(maxsize=8)
+def _programming_noise(scale: float) -> PCMLikeNoiseModel:
+    """aihwkit's PCM noise model at ``scale`` times its programming noise (built once per scale:
+    a transfer programs two devices per mini-batch and tile)."""
+    return PCMLikeNoiseModel(g_max=PCM_G_MAX_US, prog_noise_scale=scale)
 
 
 @dataclass
@@ -138,27 +146,29 @@ class ClosedLoopTransferTile(TransferAnalogTile):
             columns = [(start + k) % inputs for k in range(count)]
             self._closed_loop_column = (start + count) % inputs
         index = torch.as_tensor(columns, dtype=torch.long)
-        # aihwkit's OneSidedRPUDevice: the pair's weight is device 1 minus device 0 (g_plus_ = 1)
-        fast, plus, minus = (names.index(f"hidden_weights_{s}") for s in ("0", "1_1", "0_1"))
-        gamma = float(compound.gamma_vec[0]) if compound.gamma_vec else float(compound.gamma)
 
-        read = hidden[fast][:, index] + compound.read_noise * torch.randn_like(hidden[fast][:, index])
-        slow = hidden[plus][:, index] - hidden[minus][:, index]
+        def part(name: str) -> Tensor:  # a hidden parameter on the transferred columns
+            return hidden[names.index(name)][:, index]
+
+        gamma = float(compound.gamma_vec[0]) if compound.gamma_vec else float(compound.gamma)
+        fast = part("hidden_weights_0")
+        read = fast + compound.read_noise * torch.randn_like(fast)
+        # aihwkit's OneSidedRPUDevice: the pair's weight is device 1 minus device 0 (g_plus_ = 1)
+        plus, minus = "1_1", "0_1"
         move = (gamma * read).abs() >= compound.program_threshold  # weights programmed this time
-        target = slow + gamma * read
+        target = part(f"hidden_weights_{plus}") - part(f"hidden_weights_{minus}") + gamma * read
         # a RESET device keeps a small conductance (aihwkit's reset plus its spread): the verify reads
         # the pair, so the other device is programmed to |target| above it
-        resets = {d: hidden[names.index(f"reset_bias_{names[d].removeprefix('hidden_weights_')}")][:, index].clamp(min=0.0)
-                  for d in (plus, minus)}
+        resets = {device: part(f"reset_bias_{device}").clamp(min=0.0) for device in (plus, minus)}
+        pair = {}
         for device, other, sign in ((plus, minus, 1.0), (minus, plus, -1.0)):
-            suffix = names[device].removeprefix("hidden_weights_")
             magnitude = (sign * target).clamp(min=0.0)
-            programmed = self._program(magnitude + resets[other])
-            programmed = programmed.clamp(max=hidden[names.index(f"max_bound_{suffix}")][:, index])
+            programmed = self._program(magnitude + resets[other]).clamp(max=part(f"max_bound_{device}"))
             written = torch.where(magnitude > 0, programmed, resets[device])
-            hidden[device][:, index] = torch.where(move, written, hidden[device][:, index])
-        hidden[names.index("hidden_weights_1")][:, index] = hidden[plus][:, index] - hidden[minus][:, index]
-        hidden[fast][:, index] = torch.where(move, hidden[names.index("reset_bias_0")][:, index], hidden[fast][:, index])
+            pair[device] = torch.where(move, written, part(f"hidden_weights_{device}"))
+            hidden[names.index(f"hidden_weights_{device}")][:, index] = pair[device]
+        hidden[names.index("hidden_weights_1")][:, index] = pair[plus] - pair[minus]
+        hidden[names.index("hidden_weights_0")][:, index] = torch.where(move, part("reset_bias_0"), fast)
         self.tile.set_hidden_parameters(hidden)
         self.transfers = getattr(self, "transfers", 0) + 1
         self.programmed_weights = getattr(self, "programmed_weights", 0) + int(move.sum())
@@ -168,6 +178,6 @@ class ClosedLoopTransferTile(TransferAnalogTile):
         compound = self.compound
         if compound.program_noise_scale == 0:
             return magnitude
-        model = PCMLikeNoiseModel(g_max=PCM_G_MAX_US, prog_noise_scale=compound.program_noise_scale)
+        model = _programming_noise(compound.program_noise_scale)
         scale = PCM_G_MAX_US / compound.device_g_max
         return model.apply_programming_noise_to_conductance(magnitude * scale) / scale

@@ -179,12 +179,15 @@ class EnergyMonitor(Callback):
             self.counter.remove()
             counter.counts = self.counter.counts
         self.counter = counter
+        from memtorch_power.presets import traits_of
+
         analog = [(name, module) for name, module in pl_module.named_modules() if isinstance(module, AnalogLayer)]
-        self._closed_loop = [(name, module) for name, module in analog if _closed_loop(module)]
+        traits = {name: traits_of(module.preset) for name, module in analog}  # each builds the preset's config
+        self._closed_loop = [(name, module) for name, module in analog if traits[name].closed_loop_transfer]
         self._pulsed = [
-            (name, module, _dw_min(module))
+            (name, module, float(traits[name].dw_min or 0.0))
             for name, module in analog
-            if module.preset.update in PULSED_UPDATES and _dw_min(module) and not _closed_loop(module)
+            if module.preset.update in PULSED_UPDATES and traits[name].dw_min and not traits[name].closed_loop_transfer
         ]
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -396,18 +399,6 @@ class EnergyMonitor(Callback):
                 report = self.report(stage)
                 report.to_csv(folder / f"{self.filename}_{stage}.csv")
                 report.to_json(folder / f"{self.filename}_{stage}.json")
-
-
-def _dw_min(layer: AnalogLayer) -> float:
-    from memtorch_power.presets import traits_of
-
-    return float(traits_of(layer.preset).dw_min or 0.0)
-
-
-def _closed_loop(layer: AnalogLayer) -> bool:
-    from memtorch_power.presets import traits_of
-
-    return traits_of(layer.preset).closed_loop_transfer
 
 
 def _programmed_weights(layer: AnalogLayer) -> int:

@@ -323,11 +323,14 @@ def layer_energy(
         runs_on = "folded" if info.inference.foldable and not training else "free"
     if info.kind == "analog":
         mapping = map_tiles(info.rows, info.cols, info.groups, a.array_rows, a.array_cols)
-        pulses = expected_pulses(info, counts, pulses_per_weight_step) if training else 0.0
         reads = transfer_reads(info, counts) if training else 0
         programmed = closed_loop_programmed(info, counts, reads) if training else 0.0
-        if info.traits is not None and info.traits.closed_loop_transfer:  # program pulses + one RESET
-            pulses = programmed * (a.program_iterations + 1) if training else 0.0
+        if not training:
+            pulses = 0.0
+        elif info.traits is not None and info.traits.closed_loop_transfer:  # program pulses + one RESET
+            pulses = programmed * (a.program_iterations + 1)
+        else:
+            pulses = expected_pulses(info, counts, pulses_per_weight_step)
         system = analog_energy(info, counts, mapping, a, d, training, pulses, reads, programmed)
         tiles, utilisation, adds = mapping.tiles, mapping.utilisation, mapping.adds_per_output
         analog_bwd = training and info.update in PULSED_UPDATES
