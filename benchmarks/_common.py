@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import platform
@@ -49,6 +50,12 @@ def write_atomic(path: Path, text: str) -> None:
     with os.fdopen(handle, "w") as stream:
         stream.write(text)
     os.replace(temporary, path)
+
+
+def expand_paths(patterns: list[str]) -> list[str]:
+    """Paths matching each glob pattern (a pattern that matches nothing is kept as a path, so
+    that opening it names it in the error), sorted and without repeats."""
+    return sorted({path for pattern in patterns for path in (glob.glob(pattern) or [pattern])})
 
 
 def save_results(name: str, payload: dict[str, Any]) -> Path:

@@ -16,7 +16,6 @@ configuration). Writes ``benchmarks/results/pcm_device_occupancy.json``.
 from __future__ import annotations
 
 import argparse
-import glob
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import save_results  # noqa: E402
+from _common import expand_paths, save_results  # noqa: E402
 
 #: the preset's first SET pulse from a reset device: dw_min (0.01) x (1 + |A_up| = 28.2), aihwkit
 #: PCMPresetDevice (ExpStepDevice, A_up -27.235)
@@ -81,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", help="checkpoint paths or glob patterns")
     args = parser.parse_args()
-    paths = sorted({p for pattern in args.checkpoints for p in (glob.glob(pattern) or [pattern])})
+    paths = expand_paths(args.checkpoints)
     rows = []
     for path in paths:
         row = {"checkpoint": path, **occupancy(tile_states(path))}

@@ -60,6 +60,7 @@ class ClosedLoopTransferCompound(TransferCompound):
         "read_noise",
         "device_g_max",
         "program_threshold",
+        "program_limit",
     ]
 
     program_every: int = 1
@@ -77,13 +78,30 @@ class ClosedLoopTransferCompound(TransferCompound):
     |read|``) are programmed and their fast weight reset; the others keep both (0: every weight
     of a transferred column)."""
 
-    read_noise: float = 0.06
-    """Standard deviation of the read of a fast weight, in device units (aihwkit
-    ``PresetIOParameters.out_noise``: the read is a forward pass with a one-hot input)."""
+    program_limit: float = 0.0
+    """Largest weight (device units) a transfer programs into a pair: targets beyond it are
+    clipped, as a bounded fast array saturates (0: up to the device's range). The DS-CNN's
+    convolutions are followed by batch norms, so their weights can grow without changing the
+    function while every pulse then moves them relatively less; the bound keeps them where the
+    fast array's steps still count."""
+
+    read_noise: float = 0.1
+    """Standard deviation of one read of a fast weight, in device units: aihwkit
+    ``PresetIOParameters.out_noise`` (0.1), the output noise of the pulsed presets' forward pass,
+    since the read is a forward pass with a one-hot input."""
 
     device_g_max: float = 2.0
     """A PCM device's range in device units, taken as ``PCM_G_MAX_US`` for the programming-noise
     polynomial (aihwkit ``PCMPresetDevice``: ``w_max`` 2.0)."""
+
+    def __post_init__(self) -> None:
+        """Refuse transfer settings that cannot be simulated (named in the error)."""
+        for name in ("program_every", "program_columns"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("program_noise_scale", "program_threshold", "program_limit", "read_noise"):
+            if float(getattr(self, name)) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
     def as_bindings(self, data_type: Any) -> Any:
         """aihwkit's bindings of the same compound with its transfer switched off."""
@@ -157,6 +175,8 @@ class ClosedLoopTransferTile(TransferAnalogTile):
         plus, minus = "1_1", "0_1"
         move = (gamma * read).abs() >= compound.program_threshold  # weights programmed this time
         target = part(f"hidden_weights_{plus}") - part(f"hidden_weights_{minus}") + gamma * read
+        if compound.program_limit > 0:
+            target = target.clamp(-compound.program_limit, compound.program_limit)
         # a RESET device keeps a small conductance (aihwkit's reset plus its spread): the verify reads
         # the pair, so the other device is programmed to |target| above it
         resets = {device: part(f"reset_bias_{device}").clamp(min=0.0) for device in (plus, minus)}

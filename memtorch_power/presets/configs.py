@@ -170,6 +170,8 @@ def pcm_fast_weight_config(
     program_columns: int = 1,
     program_noise_scale: float = 1.0,
     program_threshold: float = 0.0,
+    program_limit: float = 0.0,
+    read_noise: float = 0.1,
     weight_scaling_omega: float | None = None,
 ) -> UnitCellRPUConfig:
     """Ambrogio et al.'s cell (Nature 558, 60, 2018): a volatile fast weight beside a PCM pair,
@@ -193,6 +195,11 @@ def pcm_fast_weight_config(
         program_noise_scale: scale of PCM's programming error (1: measured; 0: exact, a diagnostic).
         program_threshold: program only weights whose fast part is at least this (device units);
             the others keep their fast weight until it grows (0: every weight read).
+        program_limit: clip each programmed weight to this many device units (0: the device's
+            range), as a bounded fast array saturates.
+        read_noise: standard deviation of one transfer read of a fast weight (device units;
+            0.1 is the pulsed presets' forward output noise, aihwkit ``PresetIOParameters``;
+            0: an exact read, a diagnostic).
         weight_scaling_omega: the largest weight of a column in device units (None: 0.6).
     """
     config = transfer_config(
@@ -205,6 +212,8 @@ def pcm_fast_weight_config(
             program_columns=program_columns,
             program_noise_scale=program_noise_scale,
             program_threshold=program_threshold,
+            program_limit=program_limit,
+            read_noise=read_noise,
             transfer_forward=PresetIOParameters(),
             transfer_update=PresetUpdateParameters(),
         ),

@@ -85,6 +85,27 @@ def test_programming_error_follows_pcm_program_and_verify() -> None:
     assert slow.std().item() == pytest.approx(expected, rel=0.05)
 
 
+@pytest.mark.parametrize(("setting", "value"), [("program_every", 0), ("program_columns", 0), ("program_limit", -1.0),
+                                                  ("read_noise", -0.1), ("program_threshold", -1.0)])
+def test_refuses_settings_that_cannot_be_simulated(setting: str, value: float) -> None:
+    with pytest.raises(ValueError, match=setting):
+        pcm_fast_weight_config(**{setting: value})
+
+
+def test_limit_clips_programmed_weights() -> None:
+    layer = analogize(nn.Linear(3, 2, bias=False), _preset(program_noise_scale=0.0, read_noise=0.0, program_limit=0.5))
+    tile = _tile(layer)
+    names = tile.tile.get_hidden_parameter_names()
+    hidden = tile.tile.get_hidden_parameters()
+    for name in ("hidden_weights_0_1", "hidden_weights_1_1"):
+        hidden[names.index(name)] = 0.0
+    tile.tile.set_hidden_parameters(hidden)
+    fast = torch.tensor([[0.9, -0.3, 0.15], [-0.7, 0.4, 0.2]])
+    _set_fast(tile, fast)
+    tile.transfer([0, 1, 2])
+    torch.testing.assert_close(_hidden(tile, "hidden_weights_1"), fast.clamp(-0.5, 0.5), atol=1e-5, rtol=0.0)
+
+
 def test_threshold_leaves_small_fast_weights_in_place() -> None:
     layer = analogize(nn.Linear(3, 2, bias=False), _preset(program_noise_scale=0.0, program_threshold=0.1))
     tile = _tile(layer)
