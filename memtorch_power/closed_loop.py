@@ -120,8 +120,8 @@ class ClosedLoopTransferTile(TransferAnalogTile):
     """Analog tile of a :class:`ClosedLoopTransferCompound`: aihwkit's pulsed update of the fast
     array, then every ``program_every`` updates a closed-loop transfer of ``program_columns``
     columns (see the module docstring). Its counters travel with the tile's state:
-    ``transfers`` (closed-loop transfers done), ``programmed_weights`` (weights programmed into their PCM pair: one device programmed
-    closed-loop and the other reset each).
+    ``transfers`` (closed-loop transfers done), ``programmed_weights`` (weights programmed into
+    their PCM pair: one device programmed closed-loop and the other reset each).
     """
 
     _PYTHON_STATE = ("_closed_loop_updates", "_closed_loop_column", "transfers", "programmed_weights")
@@ -143,7 +143,7 @@ class ClosedLoopTransferTile(TransferAnalogTile):
         super().update(x_input, d_input)
         updates = getattr(self, "_closed_loop_updates", 0) + 1
         self._closed_loop_updates = updates
-        if updates % max(self.compound.program_every, 1) == 0:
+        if updates % self.compound.program_every == 0:
             self.transfer()
 
     def update_indexed(self, x_input: Tensor, d_input: Tensor) -> None:
@@ -160,7 +160,7 @@ class ClosedLoopTransferTile(TransferAnalogTile):
         inputs = hidden.shape[-1]
         if columns is None:
             start = getattr(self, "_closed_loop_column", 0)
-            count = min(max(compound.program_columns, 1), inputs)
+            count = min(compound.program_columns, inputs)
             columns = [(start + k) % inputs for k in range(count)]
             self._closed_loop_column = (start + count) % inputs
         index = torch.as_tensor(columns, dtype=torch.long)

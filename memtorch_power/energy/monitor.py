@@ -5,7 +5,7 @@ and counts every batch of fit, validation, test and predict: forward MVMs/MACs, 
 that autograd runs in training, and one update per optimizer step. For the pulsed presets
 (``pcm_training``, ``pcm_mixed_precision``) it measures the PCM pulses of each step as
 ``sum |dW| / dw_min`` over the tile weights read before and after the step; for the
-closed-loop transfer presets (``pcm_fast_weight``) it reads instead how many weights the tiles'
+closed-loop transfer presets (built by ``pcm_fast_weight_config``) it reads instead how many weights the tiles'
 transfers programmed into PCM (their ``programmed_weights`` counters).
 
 Cost per batch: the hooks (a dictionary look-up and a few integer adds per layer, a weak

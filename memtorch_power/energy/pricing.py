@@ -48,11 +48,12 @@ training analog layers, run on the digital profile (the training host). By updat
   MVM each, one-hot input, priced as a full MVM of the layer: an upper bound for layers that
   span several arrays) and adds them to the PCM array by pulse trains on ``1 + cols`` lines;
   the PCM pulses are the measured (or expected) ones. A closed-loop transfer
-  (``pcm_fast_weight``) instead programs each moved weight into its PCM pair by program-and-verify:
-  ``program_iterations`` pulses and verify reads (``cell_read_pj + adc_pj``) on one device and a
-  RESET pulse on the other (:func:`closed_loop_programmed`); it drives no pulse trains. The charge moved into a capacitor cell
-  per coincidence (about C V^2 = 1 fJ for a few-fF cell at 1 V, an ASSUMPTION) is left out: it
-  is three orders of magnitude below the line drivers' energy.
+  (``pcm_fast_weight_config``) instead programs each moved weight into its PCM pair by
+  program-and-verify: ``program_iterations`` pulses and verify reads (``cell_read_pj + adc_pj``)
+  on one device and a RESET pulse on the other (:func:`closed_loop_programmed`); it drives no
+  pulse trains. The charge moved into a capacitor cell per coincidence (about C V^2 = 1 fJ for
+  a few-fF cell at 1 V, an ASSUMPTION) is left out: it is three orders of magnitude below the
+  line drivers' energy.
 """
 
 from __future__ import annotations

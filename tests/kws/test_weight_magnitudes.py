@@ -15,16 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import weight_magnitudes as magnitudes_script  # noqa: E402
 
 from memtorch_power.kws.module import KeywordSpotter  # noqa: E402
-
-
-def _tiles(module: KeywordSpotter) -> list:
-    return [tile for layer in module.network.modules() if hasattr(layer, "analog_tiles")
-            for tile in layer.analog_tiles()]
+from memtorch_power.nn.convert import analog_tiles  # noqa: E402
 
 
 def test_known_weights_give_known_statistics(tmp_path) -> None:
     module = KeywordSpotter(preset="pcm_tiki_taka", n_features=10, model_kwargs={"channels": 8, "blocks": 1})
-    tiles = _tiles(module)
+    tiles = analog_tiles(module.network)
     assert tiles
     for tile in tiles:
         shape = tile.tile.get_weights().shape
