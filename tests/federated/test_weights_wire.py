@@ -114,7 +114,7 @@ def test_init_from_loads_trained_digital_weights_and_widens_input_ranges(tmp_pat
 def test_in_array_nodes_send_what_their_pcm_arrays_learned() -> None:
     """pcm_tiki_taka_adapt nodes: local training moves the analog weights by the tiles' pulsed
     update at ``analog_lr`` (0: no pulses, the PCM weights stay), and the arrays a node sends
-    program a fresh model to the same weights."""
+    program a fresh model to the same weights, within the fresh chip's device ranges."""
     from memtorch_power.federated.training import train_local
 
     cfg = FederatedConfig(preset="pcm_tiki_taka_adapt", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
@@ -134,4 +134,12 @@ def test_in_array_nodes_send_what_their_pcm_arrays_learned() -> None:
     load_arrays(fresh, after)
     again = model_arrays(fresh)
     for key in analog:
-        np.testing.assert_allclose(again[key].reshape(after[key].shape), after[key], atol=1e-6)
+        sent, held = after[key], again[key].reshape(after[key].shape)
+        short = ~np.isclose(held, sent, rtol=0.0, atol=1e-6)
+        # each chip draws its own PCM device ranges (aihwkit PCMPresetDevice w_max_dtod 0.1): a
+        # weight near the largest of its output (mapped to 1.3-1.4 device units) now and then
+        # lies beyond a fresh device's range and is programmed short of the sent value, to the
+        # bound (one weight in 2 of 80 loads of this model); every other weight is exact
+        assert short.mean() <= 0.01, f"{key}: {int(short.sum())} of {short.size} weights differ"
+        assert np.all(np.sign(held[short]) == np.sign(sent[short]))
+        assert np.all(np.abs(held[short]) < np.abs(sent[short]))
