@@ -572,6 +572,15 @@ VARIANTS = {v.name: v for v in (
     Variant("cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_0.7", "the same clipped to 0.7 device units",
             {**_SGD, "analog_lr": 1.0},
             {"gamma": 1.0, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 0.7}),
+    # weight decay instead of a clip (as SGD's weight_decay, applied when a weight is programmed): the
+    # usual answer to weights that grow behind batch norms; lr * decay about 1e-3 per step early on
+    Variant("cl:gamma_1_scheduled_reads_1_threshold_0.1_decay_0.001", "cl:gamma_1_scheduled_reads_1_threshold_0.1 "
+            "at read noise 0.1, each programmed weight decayed by 0.001 per unit of summed tile lr (no clip)",
+            {**_SGD, "analog_lr": 1.0},
+            {"gamma": 1.0, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_decay": 1e-3}),
+    Variant("cl:gamma_1_scheduled_reads_1_threshold_0.1_decay_0.003", "the same with decay 0.003",
+            {**_SGD, "analog_lr": 1.0},
+            {"gamma": 1.0, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_decay": 3e-3}),
     Variant("cl:gamma_1_lr_1_reads_4", "closed-loop, 4 columns programmed and reset per mini-batch",
             {**_SGD, "analog_lr": 0.1}, {**_CL_EARLY_READ, "gamma": 1.0, "fast_lr": 1.0, "program_columns": 4}),
     Variant("cl:gamma_1_lr_0.3_reads_1", "closed-loop, fast lr 0.3", {**_SGD, "analog_lr": 0.1},

@@ -61,6 +61,7 @@ class ClosedLoopTransferCompound(TransferCompound):
         "device_g_max",
         "program_threshold",
         "program_limit",
+        "program_decay",
     ]
 
     program_every: int = 1
@@ -85,6 +86,14 @@ class ClosedLoopTransferCompound(TransferCompound):
     function while every pulse then moves them relatively less; the bound keeps them where the
     fast array's steps still count."""
 
+    program_decay: float = 0.0
+    """Weight decay the transfer applies, as SGD's ``weight_decay``: a weight's PCM part is
+    programmed to ``(1 - program_decay * sum(lr)) * slow + gamma * read``, where ``sum(lr)`` adds
+    the tile's learning rate over the updates since that weight was last programmed (0: none).
+    The weight is programmed when that change reaches ``program_threshold``, so small weights
+    keep their decay until a later transfer moves them. Without it, transfers let the weights
+    grow behind batch norms (docs/kws_accuracy_notes.md)."""
+
     read_noise: float = 0.1
     """Standard deviation of one read of a fast weight, in device units: aihwkit
     ``PresetIOParameters.out_noise`` (0.1), the output noise of the pulsed presets' forward pass,
@@ -99,7 +108,7 @@ class ClosedLoopTransferCompound(TransferCompound):
         for name in ("program_every", "program_columns"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        for name in ("program_noise_scale", "program_threshold", "program_limit", "read_noise"):
+        for name in ("program_noise_scale", "program_threshold", "program_limit", "program_decay", "read_noise"):
             if float(getattr(self, name)) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
@@ -121,10 +130,12 @@ class ClosedLoopTransferTile(TransferAnalogTile):
     array, then every ``program_every`` updates a closed-loop transfer of ``program_columns``
     columns (see the module docstring). Its counters travel with the tile's state:
     ``transfers`` (closed-loop transfers done), ``programmed_weights`` (weights programmed into
-    their PCM pair: one device programmed closed-loop and the other reset each).
+    their PCM pair: one device programmed closed-loop and the other reset each); so do the sums
+    of learning rates that ``program_decay`` needs.
     """
 
-    _PYTHON_STATE = ("_closed_loop_updates", "_closed_loop_column", "transfers", "programmed_weights")
+    _PYTHON_STATE = ("_closed_loop_updates", "_closed_loop_column", "transfers", "programmed_weights",
+                     "_learning_rate_sum", "_learning_rate_sum_at_program")
 
     def get_analog_state(self) -> dict[str, Any]:
         """aihwkit's analog state plus the transfer's counters."""
@@ -141,6 +152,8 @@ class ClosedLoopTransferTile(TransferAnalogTile):
     def update(self, x_input: Tensor, d_input: Tensor) -> None:
         """aihwkit's pulsed update of the fast array, then a transfer when one is due."""
         super().update(x_input, d_input)
+        if self.compound.program_decay > 0:
+            self._learning_rate_sum = getattr(self, "_learning_rate_sum", 0.0) + float(self.get_learning_rate())
         updates = getattr(self, "_closed_loop_updates", 0) + 1
         self._closed_loop_updates = updates
         if updates % self.compound.program_every == 0:
@@ -173,8 +186,10 @@ class ClosedLoopTransferTile(TransferAnalogTile):
         read = fast + compound.read_noise * torch.randn_like(fast)
         # aihwkit's OneSidedRPUDevice: the pair's weight is device 1 minus device 0 (g_plus_ = 1)
         plus, minus = "1_1", "0_1"
-        move = (gamma * read).abs() >= compound.program_threshold  # weights programmed this time
-        target = part(f"hidden_weights_{plus}") - part(f"hidden_weights_{minus}") + gamma * read
+        slow = part(f"hidden_weights_{plus}") - part(f"hidden_weights_{minus}")
+        change = gamma * read - self._decay_fraction(index, tuple(hidden.shape[1:])) * slow
+        move = change.abs() >= compound.program_threshold  # weights programmed this time
+        target = slow + change
         if compound.program_limit > 0:
             target = target.clamp(-compound.program_limit, compound.program_limit)
         # a RESET device keeps a small conductance (aihwkit's reset plus its spread): the verify reads
@@ -190,8 +205,23 @@ class ClosedLoopTransferTile(TransferAnalogTile):
         hidden[names.index("hidden_weights_1")][:, index] = pair[plus] - pair[minus]
         hidden[names.index("hidden_weights_0")][:, index] = torch.where(move, part("reset_bias_0"), fast)
         self.tile.set_hidden_parameters(hidden)
+        if compound.program_decay > 0:
+            programmed_at = self._learning_rate_sum_at_program[:, index]
+            now = getattr(self, "_learning_rate_sum", 0.0)
+            self._learning_rate_sum_at_program[:, index] = torch.where(move, now, programmed_at)
         self.transfers = getattr(self, "transfers", 0) + 1
         self.programmed_weights = getattr(self, "programmed_weights", 0) + int(move.sum())
+
+    def _decay_fraction(self, index: Tensor, shape: tuple[int, ...]) -> Tensor | float:
+        """``program_decay`` times the learning rates summed since each weight of the columns
+        ``index`` was last programmed (0 without decay); ``shape``: the tile's (outputs, inputs)."""
+        decay = self.compound.program_decay
+        if decay == 0:
+            return 0.0
+        if getattr(self, "_learning_rate_sum_at_program", None) is None:
+            self._learning_rate_sum_at_program = torch.zeros(shape, dtype=torch.float64)
+        since = getattr(self, "_learning_rate_sum", 0.0) - self._learning_rate_sum_at_program[:, index]
+        return (decay * since).clamp(max=1.0).float()
 
     def _program(self, magnitude: Tensor) -> Tensor:
         """Conductances (device units) reached by program-and-verify towards ``magnitude``."""

@@ -173,6 +173,7 @@ def pcm_fast_weight_config(
     program_limit: float = 0.0,
     read_noise: float = 0.1,
     weight_scaling_omega: float | None = None,
+    program_decay: float = 0.0,
 ) -> UnitCellRPUConfig:
     """Ambrogio et al.'s cell (Nature 558, 60, 2018): a volatile fast weight beside a PCM pair,
     moved into the pair by closed-loop programming and reset.
@@ -197,6 +198,8 @@ def pcm_fast_weight_config(
             the others keep their fast weight until it grows (0: every weight read).
         program_limit: clip each programmed weight to this many device units (0: the device's
             range), as a bounded fast array saturates.
+        program_decay: weight decay applied when a weight is programmed, as SGD's
+            ``weight_decay`` (per unit of the summed tile learning rate; 0: none).
         read_noise: standard deviation of one transfer read of a fast weight (device units;
             0.1 is the pulsed presets' forward output noise, aihwkit ``PresetIOParameters``;
             0: an exact read, a diagnostic).
@@ -213,6 +216,7 @@ def pcm_fast_weight_config(
             program_noise_scale=program_noise_scale,
             program_threshold=program_threshold,
             program_limit=program_limit,
+            program_decay=program_decay,
             read_noise=read_noise,
             transfer_forward=PresetIOParameters(),
             transfer_update=PresetUpdateParameters(),

@@ -86,7 +86,8 @@ def test_programming_error_follows_pcm_program_and_verify() -> None:
 
 
 @pytest.mark.parametrize(("setting", "value"), [("program_every", 0), ("program_columns", 0), ("program_limit", -1.0),
-                                                  ("read_noise", -0.1), ("program_threshold", -1.0)])
+                                                  ("read_noise", -0.1), ("program_threshold", -1.0),
+                                                  ("program_decay", -0.1)])
 def test_refuses_settings_that_cannot_be_simulated(setting: str, value: float) -> None:
     with pytest.raises(ValueError, match=setting):
         pcm_fast_weight_config(**{setting: value})
@@ -104,6 +105,37 @@ def test_limit_clips_programmed_weights() -> None:
     _set_fast(tile, fast)
     tile.transfer([0, 1, 2])
     torch.testing.assert_close(_hidden(tile, "hidden_weights_1"), fast.clamp(-0.5, 0.5), atol=1e-5, rtol=0.0)
+
+
+def test_decay_shrinks_programmed_weights_by_the_learning_rate_summed_since_their_last_programming() -> None:
+    layer = analogize(nn.Linear(3, 2, bias=False), _preset(program_noise_scale=0.0, read_noise=0.0, program_every=100,
+                                                            program_threshold=0.05, program_decay=0.1))
+    tile = _tile(layer)
+    names = tile.tile.get_hidden_parameter_names()
+    slow = torch.tensor([[0.8, -0.4, 0.2], [-0.1, 0.6, 0.0]])
+    hidden = tile.tile.get_hidden_parameters()
+    hidden[names.index("hidden_weights_1_1")] = slow.clamp(min=0.0)
+    hidden[names.index("hidden_weights_0_1")] = (-slow).clamp(min=0.0)
+    hidden[names.index("hidden_weights_1")] = slow
+    tile.tile.set_hidden_parameters(hidden)
+
+    def updates(count: int, learning_rate: float) -> None:  # zero inputs: no pulses, only the rate counts
+        tile.set_learning_rate(learning_rate)
+        for _ in range(count):
+            tile.update(torch.zeros(1, 3), torch.zeros(1, 2))
+        _set_fast(tile, torch.zeros(2, 3))
+
+    updates(4, 0.5)  # learning rates summed: 2.0, so each weight would shrink by 0.1 * 2.0
+    tile.transfer([0, 1, 2])
+    moved = (0.2 * slow).abs() >= 0.05  # the change reaches the threshold: |slow| >= 0.25
+    expected = torch.where(moved, 0.8 * slow, slow)
+    torch.testing.assert_close(_hidden(tile, "hidden_weights_1"), expected, atol=1e-5, rtol=0.0)
+    assert tile.programmed_weights == int(moved.sum()) == 3
+    updates(2, 0.5)  # 1.0 more: the programmed weights shrink by 0.1, the others by 0.3 (all of 3.0)
+    tile.transfer([0, 1, 2])
+    again = torch.where(moved, 0.9 * expected, 0.7 * expected)
+    again = torch.where((again - expected).abs() >= 0.05, again, expected)
+    torch.testing.assert_close(_hidden(tile, "hidden_weights_1"), again, atol=1e-5, rtol=0.0)
 
 
 def test_threshold_leaves_small_fast_weights_in_place() -> None:
