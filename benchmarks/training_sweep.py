@@ -42,6 +42,7 @@ from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdatePara
 from memtorch_power.presets import (
     PRESETS,
     Preset,
+    fast_weight_cell,
     pcm_fast_weight_config,
     pcm_tiki_taka_config,
     pulsed_mapping,
@@ -247,17 +248,12 @@ def _fast_weight_config(
     """
     return transfer_config(
         TransferCompound(
-            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
-            gamma_vec=[gamma, 1.0],
-            fast_lr=fast_lr,
+            **fast_weight_cell(gamma, fast_lr),
             transfer_every=transfer_every,
             n_reads_per_transfer=n_reads_per_transfer,
-            units_in_mbatch=True,
             with_reset_prob=1.0,
             scale_transfer_lr=False,
             transfer_lr=gamma,
-            transfer_forward=PresetIOParameters(),
-            transfer_update=PresetUpdateParameters(),
         ),
         weight_scaling_omega,
     )

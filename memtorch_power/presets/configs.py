@@ -6,6 +6,7 @@ Every builder returns a fresh configuration; :mod:`memtorch_power.presets.builti
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from aihwkit.inference.compensation.drift import GlobalDriftCompensation
 from aihwkit.inference.noise.pcm import PCMLikeNoiseModel
@@ -163,6 +164,22 @@ def pcm_tiki_taka_config(
     )
 
 
+def fast_weight_cell(gamma: float, fast_lr: float) -> dict[str, Any]:
+    """Keyword arguments of a transfer compound for Ambrogio et al.'s cell (Nature 558, 60,
+    2018): a fast array of aihwkit ``CapacitorPresetDevice`` (the volatile 3T1C capacitor) read
+    at ``gamma`` beside a PCM pair (``PCMPresetUnitCell``) read at 1, the fast array stepping at
+    ``fast_lr`` (0: the optimizer's tile learning rate), transfers counted in mini-batches and
+    read and written with the pulsed presets' periphery."""
+    return {
+        "unit_cell_devices": [CapacitorPresetDevice(), PCMPresetUnitCell()],
+        "gamma_vec": [gamma, 1.0],
+        "fast_lr": fast_lr,
+        "units_in_mbatch": True,
+        "transfer_forward": PresetIOParameters(),
+        "transfer_update": PresetUpdateParameters(),
+    }
+
+
 def pcm_fast_weight_config(
     gamma: float = 1.0,
     fast_lr: float = 1.0,
@@ -207,10 +224,7 @@ def pcm_fast_weight_config(
     """
     config = transfer_config(
         ClosedLoopTransferCompound(
-            unit_cell_devices=[CapacitorPresetDevice(), PCMPresetUnitCell()],
-            gamma_vec=[gamma, 1.0],
-            fast_lr=fast_lr,
-            units_in_mbatch=True,
+            **fast_weight_cell(gamma, fast_lr),
             program_every=program_every,
             program_columns=program_columns,
             program_noise_scale=program_noise_scale,
@@ -218,8 +232,6 @@ def pcm_fast_weight_config(
             program_limit=program_limit,
             program_decay=program_decay,
             read_noise=read_noise,
-            transfer_forward=PresetIOParameters(),
-            transfer_update=PresetUpdateParameters(),
         ),
         weight_scaling_omega,
     )
