@@ -577,6 +577,15 @@ VARIANTS = {v.name: v for v in (
     Variant("cl:gamma_1_scheduled_reads_1_threshold_0.1_decay_0.003", "the same with decay 0.003",
             {**_SGD, "analog_lr": 1.0},
             {"gamma": 1.0, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_decay": 3e-3}),
+    # Ambrogio et al.'s own significance of the fast weight, F = 3 (gamma 1/3): each capacitor pulse
+    # moves the weight a third as far, and the fast array's +-1 holds +-1/3 of it; the tile rate
+    # swept at 1 (the gamma-1 runs') and 3 (the same step in weight units)
+    Variant("cl:gamma_0.33_scheduled_reads_1_threshold_0.1_limit_1", "cl:..._threshold_0.1_limit_1 with the fast "
+            "weight at Ambrogio et al.'s 1/F = 1/3", {**_SGD, "analog_lr": 1.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1", "the same at tile lr 3.0 (cosine)",
+            {**_SGD, "analog_lr": 3.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0}),
     Variant("cl:gamma_1_lr_1_reads_4", "closed-loop, 4 columns programmed and reset per mini-batch",
             {**_SGD, "analog_lr": 0.1}, {**_CL_EARLY_READ, "gamma": 1.0, "fast_lr": 1.0, "program_columns": 4}),
     Variant("cl:gamma_1_lr_0.3_reads_1", "closed-loop, fast lr 0.3", {**_SGD, "analog_lr": 0.1},
