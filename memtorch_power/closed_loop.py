@@ -81,18 +81,19 @@ class ClosedLoopTransferCompound(TransferCompound):
 
     program_limit: float = 0.0
     """Largest weight (device units) a transfer programs into a pair: targets beyond it are
-    clipped, as a bounded fast array saturates (0: up to the device's range). The DS-CNN's
-    convolutions are followed by batch norms, so their weights can grow without changing the
-    function while every pulse then moves them relatively less; the bound keeps them where the
-    fast array's steps still count."""
+    clipped, as a bounded fast array saturates (0: up to the device's range). Behind batch norms
+    the transfers let the weights grow without changing the function; on the KWS DS-CNN the
+    bound keeps them at the capacitors' spread, with an accuracy inside the interval of the
+    unclipped cell's (docs/kws_accuracy_notes.md)."""
 
     program_decay: float = 0.0
     """Weight decay the transfer applies, as SGD's ``weight_decay``: a weight's PCM part is
     programmed to ``(1 - program_decay * sum(lr)) * slow + gamma * read``, where ``sum(lr)`` adds
     the tile's learning rate over the updates since that weight was last programmed (0: none).
     The weight is programmed when that change reaches ``program_threshold``, so small weights
-    keep their decay until a later transfer moves them. Without it, transfers let the weights
-    grow behind batch norms (docs/kws_accuracy_notes.md)."""
+    keep their decay until a later transfer moves them. An alternative to ``program_limit`` for
+    weights that grow behind batch norms; on the KWS DS-CNN neither beats the other beyond one
+    run's interval (docs/kws_accuracy_notes.md)."""
 
     read_noise: float = 0.1
     """Standard deviation of one read of a fast weight, in device units: aihwkit
