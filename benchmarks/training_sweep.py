@@ -676,6 +676,49 @@ def table(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def test_recorded_run(name: str, seed: int, epochs: int, root: str, output_dir: str) -> dict[str, Any]:
+    """Test the best checkpoint of the recorded run of variant ``name`` (``seed``, ``epochs``)
+    once, after it was chosen on validation, and add ``test_acc``/``test_clips`` to its row.
+
+    Raises:
+        SystemExit: no such recorded run, its checkpoint is missing, or it was tested already.
+    """
+    import lightning as L
+
+    from memtorch_power.kws.compare import DEFAULT_TRAINING, ComparisonConfig
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+    from memtorch_power.kws.module import KeywordSpotter
+    from memtorch_power.nn import register_checkpoint_classes
+
+    variant = VARIANTS[name]
+    payload = load(variant.base)
+    rows = [r for r in payload["runs"] if r["variant"] == name and r["seed"] == seed and r["epochs"] == epochs
+            and r.get("started_from", "scratch") == "scratch"]
+    if not rows:
+        sys.exit(f"--test-recorded: no recorded run of {name} (seed {seed}, {epochs} epochs, from scratch)")
+    row = rows[-1]
+    if "test_acc" in row:
+        sys.exit(f"--test-recorded: {name} (seed {seed}) was tested already: {100 * row['test_acc']:.2f} %")
+    preset = variant_preset(variant)
+    checkpoint = Path(output_dir) / f"e{epochs}_s{seed}" / preset.name / "checkpoints" / "best.ckpt"
+    if not checkpoint.is_file():
+        sys.exit(f"--test-recorded: {checkpoint} is missing (runs/ is not kept between machines)")
+    register_checkpoint_classes(preset)
+    config = ComparisonConfig(root=root, presets=[preset.name], batch_size=variant.batch_size, seed=seed)
+    datamodule = SpeechCommandsDataModule(config.root, batch_size=config.batch_size, features=config.features,
+                                          n_features=config.n_features, seed=seed)
+    settings = {**DEFAULT_TRAINING.get(preset.name, DEFAULT_TRAINING["digital"]), **variant.training}
+    module = KeywordSpotter(model=config.model, preset=preset.name, num_classes=datamodule.num_classes,
+                            n_features=datamodule.n_features, n_frames=datamodule.n_frames, **settings)
+    trainer = L.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False)
+    tested = trainer.test(module, datamodule=datamodule, ckpt_path=str(checkpoint), verbose=False)[0]
+    row["test_acc"] = tested["test/acc"]
+    row["test_clips"] = int(module.test_confusion.compute().sum())
+    row["tested_after_choice"] = True
+    write_atomic(results_file(variant.base), json.dumps(payload, indent=2) + "\n")
+    return row
+
+
 def main() -> None:
     from memtorch_power.kws.compare import ComparisonConfig, run_preset
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
@@ -691,6 +734,9 @@ def main() -> None:
     parser.add_argument("--report-test", action="store_true",
                         help="also record the test accuracy (once, for the chosen setting; sweeps tune on validation)")
     parser.add_argument("--table", metavar="PRESET", help="print the table of every run of PRESET so far and exit")
+    parser.add_argument("--test-recorded", action="store_true",
+                        help="test the best checkpoint of each named variant's recorded run (--seed, --epochs) once, "
+                             "after choosing it on validation, and record it in its row")
     args = parser.parse_args()
     if args.table:
         print(table(load(args.table)))
@@ -699,6 +745,12 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.test_recorded:
+        for name in args.variants:
+            row = test_recorded_run(name, args.seed, args.epochs, args.root, args.output_dir)
+            print(f"{name}: best val acc {100 * row['best_val_acc']:.2f} %, test acc {100 * row['test_acc']:.2f} % "
+                  f"of {row['test_clips']} clips", flush=True)
+        return
     if not args.variants:
         sys.exit("--variants: name at least one of " + ", ".join(VARIANTS))
     for name in args.variants:

@@ -95,3 +95,22 @@ def test_agad_uses_a_dynamic_reference_over_the_same_arrays() -> None:
     assert device.auto_scale and device.fast_lr == 0.1 and device.in_chop_prob > 0.0
     assert device.transfer_every == pytest.approx(1 / 8) and device.transfer_update.desired_bl == 1
     assert isinstance(device.unit_cell_devices[0], CapacitorPresetDevice)
+
+
+def test_test_recorded_refuses_what_it_cannot_test_once(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    monkeypatch.setattr(sweep, "RESULTS", tmp_path)
+    name = "cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1"
+    results = sweep.results_file(sweep.VARIANTS[name].base)
+    with pytest.raises(SystemExit, match="no recorded run"):
+        sweep.test_recorded_run(name, 0, 40, "unused", str(tmp_path / "runs"))
+    row = {"variant": name, "seed": 0, "epochs": 40, "best_val_acc": 0.8}
+    results.write_text(json.dumps({"runs": [row]}))
+    with pytest.raises(SystemExit, match="no recorded run"):  # another seed
+        sweep.test_recorded_run(name, 1, 40, "unused", str(tmp_path / "runs"))
+    with pytest.raises(SystemExit, match="best.ckpt is missing"):
+        sweep.test_recorded_run(name, 0, 40, "unused", str(tmp_path / "runs"))
+    results.write_text(json.dumps({"runs": [{**row, "test_acc": 0.7, "test_clips": 714}]}))
+    with pytest.raises(SystemExit, match="tested already: 70.00 %"):
+        sweep.test_recorded_run(name, 0, 40, "unused", str(tmp_path / "runs"))
