@@ -16,32 +16,30 @@ import argparse
 
 import torch
 
+import training_sweep
 from _common import median_seconds, save_results, update_summary
 from memtorch_power.kws.compare import DEFAULT_TRAINING
 from memtorch_power.kws.models import build_model
 from memtorch_power.nn import analogize
 from memtorch_power.optim import optimizer_for
-from memtorch_power.presets import Preset, pcm_fast_weight_config
+from memtorch_power.presets import Preset
 
 BATCH = 64
-#: Ambrogio et al.'s cell with the closed-loop transfer as its 40-epoch KWS runs used it
-#: (benchmarks/training_sweep.py ``cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1``); not a
-#: registered preset, so it is built here
+#: Ambrogio et al.'s cell with the closed-loop transfer, the sweep variant its 40-epoch KWS runs
+#: used (not a registered preset): its device and optimizer settings come from the sweep
+FAST_WEIGHT_VARIANT = training_sweep.VARIANTS["cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1"]
 FAST_WEIGHT_CELL = "pcm_fast_weight_config (closed loop)"
 TARGETS = {"pcm_hwa": 3.0, "pcm_mixed_precision": 20.0, "pcm_training": 50.0, "pcm_tiki_taka": 20.0,
            FAST_WEIGHT_CELL: 20.0}
 #: the recipe's optimizer settings (the pulsed update's cost depends on the step size)
 SETTINGS = {preset: DEFAULT_TRAINING[preset] for preset in ("digital", "pcm_hwa", "pcm_mixed_precision", "pcm_training",
                                                           "pcm_tiki_taka")}
-SETTINGS[FAST_WEIGHT_CELL] = {"optimizer": "sgd", "lr": 1.0, "analog_lr": 1.0, "momentum": 0.0}
+SETTINGS[FAST_WEIGHT_CELL] = FAST_WEIGHT_VARIANT.training
 
 
 def _preset(name: str) -> str | Preset:
     """``name``, or the fast-weight cell's preset object."""
-    if name != FAST_WEIGHT_CELL:
-        return name
-    return Preset(name, "Ambrogio et al.'s cell, closed-loop transfer", "Ambrogio et al., Nature 558, 60 (2018)",
-                  "transfer", lambda: pcm_fast_weight_config(fast_lr=0.0, program_threshold=0.1, program_limit=1.0))
+    return training_sweep.variant_preset(FAST_WEIGHT_VARIANT) if name == FAST_WEIGHT_CELL else name
 
 
 def main() -> None:

@@ -676,6 +676,14 @@ def table(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _datamodule(config: Any) -> Any:
+    """The KWS data of a run's ``ComparisonConfig`` (root, batch, features, seed)."""
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+
+    return SpeechCommandsDataModule(config.root, batch_size=config.batch_size, features=config.features,
+                                    n_features=config.n_features, seed=config.seed)
+
+
 def test_recorded_run(name: str, seed: int, epochs: int, root: str, output_dir: str) -> dict[str, Any]:
     """Test the best checkpoint of the recorded run of variant ``name`` (``seed``, ``epochs``)
     once, after it was chosen on validation, and add ``test_acc``/``test_clips`` to its row.
@@ -686,7 +694,6 @@ def test_recorded_run(name: str, seed: int, epochs: int, root: str, output_dir: 
     import lightning as L
 
     from memtorch_power.kws.compare import DEFAULT_TRAINING, ComparisonConfig
-    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
     from memtorch_power.kws.module import KeywordSpotter
     from memtorch_power.nn import register_checkpoint_classes
 
@@ -705,8 +712,7 @@ def test_recorded_run(name: str, seed: int, epochs: int, root: str, output_dir: 
         sys.exit(f"--test-recorded: {checkpoint} is missing (runs/ is not kept between machines)")
     register_checkpoint_classes(preset)
     config = ComparisonConfig(root=root, presets=[preset.name], batch_size=variant.batch_size, seed=seed)
-    datamodule = SpeechCommandsDataModule(config.root, batch_size=config.batch_size, features=config.features,
-                                          n_features=config.n_features, seed=seed)
+    datamodule = _datamodule(config)
     settings = {**DEFAULT_TRAINING.get(preset.name, DEFAULT_TRAINING["digital"]), **variant.training}
     module = KeywordSpotter(model=config.model, preset=preset.name, num_classes=datamodule.num_classes,
                             n_features=datamodule.n_features, n_frames=datamodule.n_frames, **settings)
@@ -721,7 +727,6 @@ def test_recorded_run(name: str, seed: int, epochs: int, root: str, output_dir: 
 
 def main() -> None:
     from memtorch_power.kws.compare import ComparisonConfig, run_preset
-    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=os.environ.get("MEMTORCH_POWER_SPEECH_COMMANDS", "../shared/data/speech_commands_mini"))
@@ -760,8 +765,7 @@ def main() -> None:
                                   batch_size=variant.batch_size, output_dir=f"{args.output_dir}/e{args.epochs}_s{args.seed}",
                                   progress=False, seed=args.seed, drift_times=[],
                                   training={preset.name: variant.training})
-        datamodule = SpeechCommandsDataModule(config.root, batch_size=config.batch_size, features=config.features,
-                                              n_features=config.n_features, seed=config.seed)
+        datamodule = _datamodule(config)
         row = run_preset(preset.name, config, datamodule, init_from=args.init_from)
         payload = load(variant.base)
         payload["machine"] = machine()
