@@ -317,13 +317,32 @@ def _ttv2(perfect_transfer_read: bool = False, constant_step_pcm: bool = False, 
     return config
 
 
-def _capacitor_sgd() -> RPUConfigBase:
+def _noiseless_capacitor() -> CapacitorPresetDevice:
+    """aihwkit's ``CapacitorPresetDevice`` without pulse-to-pulse noise and without any
+    device-to-device variation: its 400 steps (``dw_min`` 0.005 over -1..1), its slightly
+    state-dependent step and its stochastic pulse trains kept (diagnostic, not a device)."""
+    return dataclasses.replace(CapacitorPresetDevice(), dw_min_std=0.0, dw_min_dtod=0.0, up_down_dtod=0.0,
+                               w_max_dtod=0.0, w_min_dtod=0.0, lifetime_dtod=0.0, reset_std=0.0,
+                               gamma_up_dtod=0.0, gamma_down_dtod=0.0)
+
+
+def _capacitor_sgd(noiseless: bool = False) -> RPUConfigBase:
     """Plain parallel pulsed SGD on one capacitor-like device per weight (aihwkit
-    ``CapacitorPresetDevice``), the presets' converters and update: what Tiki-Taka's fast array
-    alone learns (diagnostic)."""
-    config = SingleRPUConfig(device=CapacitorPresetDevice(), forward=PresetIOParameters(),
+    ``CapacitorPresetDevice``, or :func:`_noiseless_capacitor`), the presets' converters and
+    update: what Tiki-Taka's fast array alone learns (diagnostic)."""
+    device = _noiseless_capacitor() if noiseless else CapacitorPresetDevice()
+    config = SingleRPUConfig(device=device, forward=PresetIOParameters(),
                              backward=PresetIOParameters(), update=PresetUpdateParameters())
     config.mapping = pulsed_mapping()
+    return config
+
+
+def _closed_loop(noiseless_fast_array: bool = False, **settings: Any) -> RPUConfigBase:
+    """``pcm_fast_weight_config(**settings)``, optionally with :func:`_noiseless_capacitor` as its
+    fast array (diagnostic)."""
+    config = pcm_fast_weight_config(**settings)
+    if noiseless_fast_array:
+        config.device.unit_cell_devices[0] = _noiseless_capacitor()
     return config
 
 
@@ -335,7 +354,7 @@ FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
     "fw": ("pcm_tiki_taka", _fast_weight),
     "cap": ("pcm_training", _capacitor_sgd),
     "ag": ("pcm_tiki_taka", _agad_config),
-    "cl": ("pcm_tiki_taka", pcm_fast_weight_config),
+    "cl": ("pcm_tiki_taka", _closed_loop),
 }
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
@@ -615,6 +634,13 @@ VARIANTS = {v.name: v for v in (
             {**_SGD, "analog_lr": 0.1}),
     Variant("cap:sgd_lr_1", "diagnostic: plain pulsed SGD on capacitor devices alone, lr 1.0",
             {**_SGD, "analog_lr": 1.0}),
+    Variant("cap:sgd_lr_1_noiseless", "diagnostic: cap:sgd_lr_1 on capacitors without pulse noise or "
+            "device-to-device variation", {**_SGD, "analog_lr": 1.0}, {"noiseless": True}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_noiseless_fast",
+            "diagnostic: pcm_fast_weight whose fast array is capacitors without pulse noise or "
+            "device-to-device variation", {**_SGD, "analog_lr": 3.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+             "noiseless_fast_array": True}),
     Variant("t2:lr_0.03_reads_32", "TTv2 at 0.03 with 32 column reads per mini-batch",
             {**_SGD, "analog_lr": 0.03}, {"transfers_per_batch": 32}),
     Variant("t2:lr_0.1_exact_read", "diagnostic: TTv2 at 0.1 whose transfer reads the fast array exactly",

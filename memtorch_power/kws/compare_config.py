@@ -42,6 +42,9 @@ DEFAULT_TRAINING: dict[str, dict[str, Any]] = {
     # (0.1: 53 % validation after 10 epochs, 1.0: 42 %; benchmarks/results/pcm_tiki_taka_sweep.json)
     "pcm_tiki_taka": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},
     "pcm_tiki_taka_adapt": _ADAPT_TRAINING,
+    # the fast array steps at the tile lr (cosine); at gamma 1/3, lr 3.0 is the gamma-1 cell's step
+    # in weight units: 81.1 % validation after 40 epochs, lr 1.0: 78.6 % (pcm_tiki_taka_sweep.json)
+    "pcm_fast_weight": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 3.0, "momentum": 0.0},
     # no tile step tried learned in 4 epochs (analog_lr 1.0, 0.1, 0.01: 15-18 %); see
     # BENCHMARKS.md for why in-array SGD on PCM trails
     "pcm_training": {"optimizer": "sgd", "lr": 1.0, "analog_lr": 0.1, "momentum": 0.0},

@@ -14,6 +14,13 @@ name                   models
 ``pcm_mixed_precision`` mixed-precision training: gradients accumulated digitally, the PCM array
                        programmed with whole pulses when the accumulator crosses one device step
                        (aihwkit ``MixedPrecisionPCMPreset``)
+``pcm_mixed_precision_factored``, ``pcm_mixed_precision_adam``
+                       mixed precision whose digital unit accumulates Adafactor's / Adam's step
+``pcm_tiki_taka``      in-array training (Tiki-Taka): pulses on a capacitor fast array whose
+                       columns are transferred by pulses into a PCM pair per weight
+``pcm_tiki_taka_adapt`` the same arrays for in-array fine-tuning of a programmed model
+``pcm_fast_weight``    in-array training in Ambrogio et al.'s cell: a capacitor fast weight read
+                       at 1/3 beside a PCM pair, moved into it by closed-loop programming
 ``pcm_hwa``            hardware-aware training (digital update through a noisy, quantised PCM
                        forward) and PCM inference with programming noise, 1/f read noise and
                        drift (``PCMLikeNoiseModel``), global drift compensation, 8-bit DAC/ADC

@@ -269,6 +269,26 @@ PCM_TIKI_TAKA_ADAPT_OMEGA = 1.4
 PCM_TIKI_TAKA_ADAPT_FAST_LR = 0.1
 
 
+#: ``pcm_fast_weight``: the fast weight read at Ambrogio et al.'s significance 1/F, F = 3 (Nature
+#: 558, 60, 2018); one fast column per mini-batch read, its weights whose fast part reached 0.1
+#: device units programmed closed-loop into the PCM pair, clipped to the capacitors' range of 1
+#: device unit. Chosen on 40-epoch KWS validation (81.14 %, the best of the closed-loop cell's
+#: runs; benchmarks/results/pcm_tiki_taka_sweep.json,
+#: ``cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1``; docs/kws_accuracy_notes.md).
+PCM_FAST_WEIGHT_GAMMA = 1.0 / 3.0
+PCM_FAST_WEIGHT_THRESHOLD = 0.1
+PCM_FAST_WEIGHT_LIMIT = 1.0
+
+
+def pcm_fast_weight_preset_config() -> UnitCellRPUConfig:
+    """``pcm_fast_weight``'s configuration: :func:`pcm_fast_weight_config` at
+    :data:`PCM_FAST_WEIGHT_GAMMA`, the fast array stepping at the optimizer's scheduled tile
+    learning rate, one column per mini-batch, :data:`PCM_FAST_WEIGHT_THRESHOLD` and
+    :data:`PCM_FAST_WEIGHT_LIMIT` (device units)."""
+    return pcm_fast_weight_config(gamma=PCM_FAST_WEIGHT_GAMMA, fast_lr=0.0, program_every=1, program_columns=1,
+                                  program_threshold=PCM_FAST_WEIGHT_THRESHOLD, program_limit=PCM_FAST_WEIGHT_LIMIT)
+
+
 def _pcm_hwa() -> RPUConfigBase:
     # Settings follow aihwkit's StandardHWATrainingPreset (Rasch et al., Nature Communications
     # 14, 5282, 2023), restricted to what the pure-PyTorch tile simulates (no IR drop, no

@@ -224,7 +224,7 @@ def test_missing_default_data_root_names_the_environment_variable(
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["compare", "--presets", "[digital, nope]"], ("unknown preset 'nope'", "digital, ideal, pcm_hwa")),
+    (["compare", "--presets", "[digital, nope]"], ("unknown preset 'nope'", "digital, ideal, pcm_fast_weight, pcm_hwa")),
     (["compare", "--analog_profile", "a100_fp16"], ("unknown analog profile 'a100_fp16'", "hermes, ibm14nm")),
     (["compare", "--drift_times", "[1 week]"], ("unknown drift time(s) '1 week'", "'1 day'")),
     (["compare", "--epochs", "0"], ("invalid comparison config: epochs must be >= 1",)),

@@ -72,6 +72,12 @@ def test_diagnostics_switch_off_what_they_name() -> None:
     assert isinstance(control, SingleRPUConfig) and isinstance(control.device, CapacitorPresetDevice)
     slow = _config("t2:lr_0.1_capacitor_slow").device.unit_cell_devices[1]
     assert isinstance(slow, CapacitorPresetDevice)
+    noisy = CapacitorPresetDevice()
+    for device in (_config("cap:sgd_lr_1_noiseless").device,
+                   _config("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_noiseless_fast").device.unit_cell_devices[0]):
+        assert device.dw_min_std == device.dw_min_dtod == device.up_down_dtod == device.w_max_dtod == 0.0
+        assert (device.dw_min, device.w_max, device.gamma_up) == (noisy.dw_min, noisy.w_max, noisy.gamma_up)
+    assert noisy.dw_min_std > 0.0 and noisy.up_down_dtod > 0.0
 
 
 def test_common_mode_refreshes_both_devices_to_the_offset() -> None:
@@ -114,3 +120,16 @@ def test_test_recorded_refuses_what_it_cannot_test_once(tmp_path, monkeypatch) -
     results.write_text(json.dumps({"runs": [{**row, "test_acc": 0.7, "test_clips": 714}]}))
     with pytest.raises(SystemExit, match="tested already: 70.00 %"):
         sweep.test_recorded_run(name, 0, 40, "unused", str(tmp_path / "runs"))
+
+
+def test_pcm_fast_weight_is_the_sweep_variant_its_numbers_were_measured_with() -> None:
+    """The registered preset and its KWS training settings are those of the 40-epoch runs its
+    caveat and the README quote; a different cell is told apart."""
+    from memtorch_power.kws.compare_config import DEFAULT_TRAINING
+    from memtorch_power.presets import get_preset
+
+    measured = sweep.VARIANTS["cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1"]
+    assert get_preset("pcm_fast_weight").rpu_config() == sweep.variant_preset(measured).rpu_config()
+    assert DEFAULT_TRAINING["pcm_fast_weight"] == {**DEFAULT_TRAINING["pcm_tiki_taka"], **measured.training}
+    other = sweep.VARIANTS["cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1"]
+    assert get_preset("pcm_fast_weight").rpu_config() != sweep.variant_preset(other).rpu_config()

@@ -26,19 +26,20 @@ ToyResult = tuple[float, float, float]
 
 
 @pytest.fixture
-def train_toy_task() -> Callable[[torch.nn.Module, int], ToyResult]:
+def train_toy_task() -> Callable[..., ToyResult]:
     """Train an 8-input, 3-class analog model on a fixed linear toy task with the preset's analog
-    optimizer (lr 0.1, mini-batches of 20); returns (loss before, loss after, accuracy after).
+    optimizer (``lr`` 0.1 unless given, mini-batches of 20); returns (loss before, loss after,
+    accuracy after).
     Checks first that the optimizer holds no weight matrix: only the tiles can change those."""
     from aihwkit.optim.context import AnalogContext
 
     from memtorch_power.optim import optimizer_for
 
-    def train(model: torch.nn.Module, epochs: int) -> ToyResult:
+    def train(model: torch.nn.Module, epochs: int, lr: float = 0.1) -> ToyResult:
         generator = torch.Generator().manual_seed(0)
         x = torch.randn(600, 8, generator=generator)
         y = (x @ torch.randn(8, 3, generator=generator)).argmax(1)
-        optimizer = optimizer_for(model, lr=0.1)
+        optimizer = optimizer_for(model, lr=lr)
         digital = [p for group in optimizer.param_groups for p in group["params"] if not isinstance(p, AnalogContext)]
         assert all(p.dim() == 1 for p in digital)  # biases only
         with torch.no_grad():

@@ -189,6 +189,17 @@ def test_learns_a_small_task_in_the_array(train_toy_task) -> None:  # type: igno
     assert all(_tile(layer).programmed_weights > 0 for layer in (model[0], model[2]))
 
 
+def test_the_pcm_fast_weight_preset_learns_a_small_task_in_the_array(train_toy_task) -> None:  # type: ignore[no-untyped-def]
+    """The registered cell at its KWS tile lr 3.0: over 30 runs the loss fell to 0.13-0.18 of its
+    start and accuracy reached 92.5 % or more (the simulator's pulses are clock-seeded)."""
+    torch.manual_seed(1)
+    model = analogize(nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3)), "pcm_fast_weight")
+    assert all(_tile(layer).compound.gamma_vec == [1 / 3, 1.0] for layer in (model[0], model[2]))
+    start, end, accuracy = train_toy_task(model, 10, lr=3.0)
+    assert end < 0.4 * start and accuracy > 0.85
+    assert all(_tile(layer).programmed_weights > 0 for layer in (model[0], model[2]))
+
+
 def test_traits_and_pricing_of_the_closed_loop_transfer(tmp_path, tiny_analog_module) -> None:  # type: ignore[no-untyped-def]
     preset = _preset(program_every=2, program_columns=1)
     traits = traits_of(preset)
