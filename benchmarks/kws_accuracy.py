@@ -118,7 +118,7 @@ def target_lines(rows: list[dict]) -> list[str]:
         gap = _points(digital["test_acc"], mixed["test_acc"])
         lines.append(f"- pcm_mixed_precision within 2 points of digital (issue 12): {abs(gap):.2f} points "
                      f"{'below' if gap >= 0 else 'above'} {'✓' if gap <= 2.0 else '✗'}")
-    for name in ("pcm_tiki_taka", "pcm_tiki_taka_adapt"):  # in-array training (issue 13)
+    for name in ("pcm_tiki_taka", "pcm_fast_weight", "pcm_tiki_taka_adapt"):  # in-array training (issue 13)
         if digital and name in by:
             row = by[name]
             gap = _points(digital["test_acc"], row["test_acc"])

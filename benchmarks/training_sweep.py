@@ -37,7 +37,7 @@ from aihwkit.simulator.configs.devices import ConstantStepDevice
 from aihwkit.simulator.parameters.enums import PulseType, VectorUnitCellUpdatePolicy
 from aihwkit.simulator.presets import MixedPrecisionPCMPreset
 from aihwkit.simulator.presets.compounds import PCMPresetUnitCell
-from aihwkit.simulator.presets.devices import CapacitorPresetDevice
+from aihwkit.simulator.presets.devices import CapacitorPresetDevice, EcRamPresetDevice
 from aihwkit.simulator.presets.utils import PresetIOParameters, PresetUpdateParameters
 from memtorch_power.presets import (
     PRESETS,
@@ -337,12 +337,29 @@ def _capacitor_sgd(noiseless: bool = False) -> RPUConfigBase:
     return config
 
 
-def _closed_loop(noiseless_fast_array: bool = False, **settings: Any) -> RPUConfigBase:
-    """``pcm_fast_weight_config(**settings)``, optionally with :func:`_noiseless_capacitor` as its
-    fast array (diagnostic)."""
+def _uniform_capacitor() -> CapacitorPresetDevice:
+    """aihwkit's ``CapacitorPresetDevice`` with its pulse-to-pulse noise kept and every
+    device-to-device variation (step, asymmetry, bounds, decay) switched off (diagnostic)."""
+    return dataclasses.replace(CapacitorPresetDevice(), dw_min_dtod=0.0, up_down_dtod=0.0, w_max_dtod=0.0,
+                               w_min_dtod=0.0, lifetime_dtod=0.0, reset_std=0.0, gamma_up_dtod=0.0,
+                               gamma_down_dtod=0.0)
+
+
+def _closed_loop(noiseless_fast_array: bool = False, fast_array: str = "capacitor", **settings: Any) -> RPUConfigBase:
+    """``pcm_fast_weight_config(**settings)`` with another fast array: ``noiseless_fast_array``
+    (:func:`_noiseless_capacitor`, diagnostic) or ``fast_array`` ``"uniform_capacitor"``
+    (:func:`_uniform_capacitor`, diagnostic) or ``"ecram"`` (aihwkit ``EcRamPresetDevice``,
+    after Tang et al., IEDM 2018: a device with a sixth of the capacitor's device-to-device
+    asymmetry spread)."""
     config = pcm_fast_weight_config(**settings)
     if noiseless_fast_array:
         config.device.unit_cell_devices[0] = _noiseless_capacitor()
+    elif fast_array == "uniform_capacitor":
+        config.device.unit_cell_devices[0] = _uniform_capacitor()
+    elif fast_array == "ecram":
+        config.device.unit_cell_devices[0] = EcRamPresetDevice()
+    elif fast_array != "capacitor":
+        raise ValueError(f"fast_array must be 'capacitor', 'uniform_capacitor' or 'ecram', got {fast_array!r}")
     return config
 
 
@@ -641,6 +658,15 @@ VARIANTS = {v.name: v for v in (
             "device-to-device variation", {**_SGD, "analog_lr": 3.0},
             {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
              "noiseless_fast_array": True}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_uniform_fast",
+            "diagnostic: pcm_fast_weight whose capacitors keep their pulse noise but have no "
+            "device-to-device variation", {**_SGD, "analog_lr": 3.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+             "fast_array": "uniform_capacitor"}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_ecram_fast",
+            "pcm_fast_weight with aihwkit's ECRAM device as the fast array", {**_SGD, "analog_lr": 3.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+             "fast_array": "ecram"}),
     Variant("t2:lr_0.03_reads_32", "TTv2 at 0.03 with 32 column reads per mini-batch",
             {**_SGD, "analog_lr": 0.03}, {"transfers_per_batch": 32}),
     Variant("t2:lr_0.1_exact_read", "diagnostic: TTv2 at 0.1 whose transfer reads the fast array exactly",
@@ -776,14 +802,14 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+    if not args.variants:
+        sys.exit("--variants: name at least one of " + ", ".join(VARIANTS))
     if args.test_recorded:
         for name in args.variants:
             row = test_recorded_run(name, args.seed, args.epochs, args.root, args.output_dir)
             print(f"{name}: best val acc {100 * row['best_val_acc']:.2f} %, test acc {100 * row['test_acc']:.2f} % "
                   f"of {row['test_clips']} clips", flush=True)
         return
-    if not args.variants:
-        sys.exit("--variants: name at least one of " + ", ".join(VARIANTS))
     for name in args.variants:
         variant = VARIANTS[name]
         preset = variant_preset(variant)

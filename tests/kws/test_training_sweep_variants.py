@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aihwkit.simulator.configs import SingleRPUConfig
 from aihwkit.simulator.configs.compounds import ChoppedTransferCompound, DynamicTransferCompound, TransferCompound
-from aihwkit.simulator.presets.devices import CapacitorPresetDevice
+from aihwkit.simulator.presets.devices import CapacitorPresetDevice, EcRamPresetDevice
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -78,6 +78,12 @@ def test_diagnostics_switch_off_what_they_name() -> None:
         assert device.dw_min_std == device.dw_min_dtod == device.up_down_dtod == device.w_max_dtod == 0.0
         assert (device.dw_min, device.w_max, device.gamma_up) == (noisy.dw_min, noisy.w_max, noisy.gamma_up)
     assert noisy.dw_min_std > 0.0 and noisy.up_down_dtod > 0.0
+    uniform = _config("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_uniform_fast").device.unit_cell_devices[0]
+    assert uniform.dw_min_std == noisy.dw_min_std and uniform.dw_min_dtod == uniform.up_down_dtod == 0.0
+    ecram = _config("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_ecram_fast").device.unit_cell_devices
+    assert isinstance(ecram[0], EcRamPresetDevice) and ecram[0].up_down_dtod < noisy.up_down_dtod
+    with pytest.raises(ValueError, match="fast_array must be"):
+        sweep._closed_loop(fast_array="graphene")
 
 
 def test_common_mode_refreshes_both_devices_to_the_offset() -> None:
@@ -120,6 +126,9 @@ def test_test_recorded_refuses_what_it_cannot_test_once(tmp_path, monkeypatch) -
     results.write_text(json.dumps({"runs": [{**row, "test_acc": 0.7, "test_clips": 714}]}))
     with pytest.raises(SystemExit, match="tested already: 70.00 %"):
         sweep.test_recorded_run(name, 0, 40, "unused", str(tmp_path / "runs"))
+    monkeypatch.setattr(sys, "argv", ["training_sweep.py", "--test-recorded", "--seed", "0", "--epochs", "40"])
+    with pytest.raises(SystemExit, match="--variants: name at least one of"):  # nothing named: says so
+        sweep.main()
 
 
 def test_pcm_fast_weight_is_the_sweep_variant_its_numbers_were_measured_with() -> None:
