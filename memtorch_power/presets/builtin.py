@@ -119,7 +119,9 @@ PRESETS.update({
             caveat=(
                 "From scratch on 12-class KWS (40 epochs, 3 seeds, 714 test clips each) 74.42 % on "
                 "average, 8.49 points below digital: issue 13's 3-point target is missed. It beats "
-                "pcm_tiki_taka (65.41 %) on every seed. Train its tiles at SGD lr 3.0 (the KWS "
+                "pcm_tiki_taka (65.41 %) on every seed. Its capacitor fast array alone (pulsed SGD, "
+                "no PCM) tests 6.39 points below digital on the same seeds: the fast array's pulsed "
+                "update, not the transfer into PCM, is the limit. Train its tiles at SGD lr 3.0 (the KWS "
                 "default); programming is priced at an ASSUMED 10 program-and-verify iterations "
                 "(docs/kws_accuracy_notes.md)."
             ),
