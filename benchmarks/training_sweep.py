@@ -345,10 +345,17 @@ def _uniform_capacitor() -> CapacitorPresetDevice:
                                gamma_down_dtod=0.0)
 
 
+def _symmetric_capacitor() -> CapacitorPresetDevice:
+    """aihwkit's ``CapacitorPresetDevice`` whose up/down asymmetry has no device-to-device
+    spread (``up_down_dtod`` 0; every other variation and the pulse noise kept; diagnostic)."""
+    return dataclasses.replace(CapacitorPresetDevice(), up_down_dtod=0.0)
+
+
 def _closed_loop(noiseless_fast_array: bool = False, fast_array: str = "capacitor", **settings: Any) -> RPUConfigBase:
     """``pcm_fast_weight_config(**settings)`` with another fast array: ``noiseless_fast_array``
     (:func:`_noiseless_capacitor`, diagnostic) or ``fast_array`` ``"uniform_capacitor"``
-    (:func:`_uniform_capacitor`, diagnostic) or ``"ecram"`` (aihwkit ``EcRamPresetDevice``,
+    (:func:`_uniform_capacitor`, diagnostic), ``"symmetric_capacitor"``
+    (:func:`_symmetric_capacitor`, diagnostic) or ``"ecram"`` (aihwkit ``EcRamPresetDevice``,
     after Tang et al., IEDM 2018: a device with a sixth of the capacitor's device-to-device
     asymmetry spread)."""
     config = pcm_fast_weight_config(**settings)
@@ -356,10 +363,13 @@ def _closed_loop(noiseless_fast_array: bool = False, fast_array: str = "capacito
         config.device.unit_cell_devices[0] = _noiseless_capacitor()
     elif fast_array == "uniform_capacitor":
         config.device.unit_cell_devices[0] = _uniform_capacitor()
+    elif fast_array == "symmetric_capacitor":
+        config.device.unit_cell_devices[0] = _symmetric_capacitor()
     elif fast_array == "ecram":
         config.device.unit_cell_devices[0] = EcRamPresetDevice()
     elif fast_array != "capacitor":
-        raise ValueError(f"fast_array must be 'capacitor', 'uniform_capacitor' or 'ecram', got {fast_array!r}")
+        raise ValueError("fast_array must be 'capacitor', 'uniform_capacitor', 'symmetric_capacitor' or 'ecram', "
+                         f"got {fast_array!r}")
     return config
 
 
@@ -667,6 +677,16 @@ VARIANTS = {v.name: v for v in (
             "pcm_fast_weight with aihwkit's ECRAM device as the fast array", {**_SGD, "analog_lr": 3.0},
             {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
              "fast_array": "ecram"}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_polarity",
+            "pcm_fast_weight inverting each capacitor's polarity when its weight is programmed and reset "
+            "(Ambrogio et al. 2018)", {**_SGD, "analog_lr": 3.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+             "polarity_inversion": True}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_symmetric_fast",
+            "diagnostic: pcm_fast_weight whose capacitors have no device-to-device spread of their up/down "
+            "asymmetry (the rest of aihwkit's capacitor model kept)", {**_SGD, "analog_lr": 3.0},
+            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+             "fast_array": "symmetric_capacitor"}),
     Variant("t2:lr_0.03_reads_32", "TTv2 at 0.03 with 32 column reads per mini-batch",
             {**_SGD, "analog_lr": 0.03}, {"transfers_per_batch": 32}),
     Variant("t2:lr_0.1_exact_read", "diagnostic: TTv2 at 0.1 whose transfer reads the fast array exactly",

@@ -62,6 +62,7 @@ class ClosedLoopTransferCompound(TransferCompound):
         "program_threshold",
         "program_limit",
         "program_decay",
+        "polarity_inversion",
     ]
 
     program_every: int = 1
@@ -95,6 +96,15 @@ class ClosedLoopTransferCompound(TransferCompound):
     weights that grow behind batch norms; on the KWS DS-CNN neither beats the other beyond one
     run's interval (docs/kws_accuracy_notes.md)."""
 
+    polarity_inversion: bool = False
+    """Invert the fast device's polarity each time a weight is programmed and its fast part
+    reset, as Ambrogio et al. (2018) did to cancel the fixed charge/discharge asymmetry of their
+    3T1C capacitors: the device that added now subtracts, so a device's up/down imbalance drifts
+    the fast weight one way in one transfer period and the other way in the next, and the
+    drifts that reach PCM cancel in pairs. Simulated exactly by negating the device's bounds and
+    reset value and swapping its up and down steps (:func:`invert_polarity`); the switch is in
+    the periphery and is not priced."""
+
     read_noise: float = 0.1
     """Standard deviation of one read of a fast weight, in device units: aihwkit
     ``PresetIOParameters.out_noise`` (0.1), the output noise of the pulsed presets' forward pass,
@@ -124,6 +134,53 @@ class ClosedLoopTransferCompound(TransferCompound):
         )
         simulated.transfer_every = 0
         return simulated.as_bindings(data_type)
+
+
+#: Hidden parameters of a pulsed device that look the same from either polarity.
+_POLARITY_FREE = ("hidden_weights", "decay_scales", "diffusion_rates", "drift_nu")
+
+
+def invert_polarity(hidden: Tensor, names: list[str], device: str, index: Tensor, where: Tensor) -> None:
+    """Invert the polarity of device ``device`` (the suffix of its hidden-parameter names, e.g.
+    ``"0"``) on the columns ``index``, for the weights marked in ``where``, in place.
+
+    A device read with the opposite sign behaves as the negated device: its bounds become
+    ``(-min_bound, -max_bound)``, its reset value ``-reset_bias``, its up step the old down step
+    and its slopes (aihwkit ``LinearStepDevice``) ``-slope_down``/``-slope_up``; aihwkit's
+    pulsed update (``w += slope_up * w + dwmin_up``, ``w -= slope_down * w + dwmin_down``) and
+    decay towards the reset value then move the negated weight exactly as they moved the old
+    one. The device's weight itself is left to the caller (the transfer resets it).
+
+    Raises:
+        ValueError: the device has a hidden parameter whose inversion is not known (named).
+    """
+    suffix = f"_{device}"
+    own = [name[: -len(suffix)] for name in names if name.endswith(suffix) and not name[: -len(suffix)].endswith(
+        tuple(f"_{k}" for k in range(10)))]
+    known = {"max_bound", "min_bound", "dwmin_up", "dwmin_down", "slope_up", "slope_down", "reset_bias",
+             *_POLARITY_FREE}
+    unknown = sorted(set(own) - known)
+    if unknown:
+        raise ValueError(f"cannot invert the polarity of a device with hidden parameters {unknown}")
+
+    def column(name: str) -> Tensor:
+        return hidden[names.index(name + suffix)][:, index].clone()
+
+    def put(name: str, value: Tensor) -> None:
+        current = hidden[names.index(name + suffix)][:, index]
+        hidden[names.index(name + suffix)][:, index] = torch.where(where, value, current)
+
+    max_bound, min_bound = column("max_bound"), column("min_bound")
+    put("max_bound", -min_bound)
+    put("min_bound", -max_bound)
+    up, down = column("dwmin_up"), column("dwmin_down")
+    put("dwmin_up", down)
+    put("dwmin_down", up)
+    if "slope_up" in own:
+        slope_up, slope_down = column("slope_up"), column("slope_down")
+        put("slope_up", -slope_down)
+        put("slope_down", -slope_up)
+    put("reset_bias", -column("reset_bias"))
 
 
 class ClosedLoopTransferTile(TransferAnalogTile):
@@ -204,6 +261,8 @@ class ClosedLoopTransferTile(TransferAnalogTile):
             pair[device] = torch.where(move, written, part(f"hidden_weights_{device}"))
             hidden[names.index(f"hidden_weights_{device}")][:, index] = pair[device]
         hidden[names.index("hidden_weights_1")][:, index] = pair[plus] - pair[minus]
+        if compound.polarity_inversion:
+            invert_polarity(hidden, names, "0", index, move)
         hidden[names.index("hidden_weights_0")][:, index] = torch.where(move, part("reset_bias_0"), fast)
         self.tile.set_hidden_parameters(hidden)
         if compound.program_decay > 0:

@@ -191,6 +191,7 @@ def pcm_fast_weight_config(
     read_noise: float = 0.1,
     weight_scaling_omega: float | None = None,
     program_decay: float = 0.0,
+    polarity_inversion: bool = False,
 ) -> UnitCellRPUConfig:
     """Ambrogio et al.'s cell (Nature 558, 60, 2018): a volatile fast weight beside a PCM pair,
     moved into the pair by closed-loop programming and reset.
@@ -217,6 +218,8 @@ def pcm_fast_weight_config(
             range), as a bounded fast array saturates.
         program_decay: weight decay applied when a weight is programmed, as SGD's
             ``weight_decay`` (per unit of the summed tile learning rate; 0: none).
+        polarity_inversion: invert each fast device's polarity when its weight is programmed and
+            reset, as Ambrogio et al. did to cancel their capacitors' up/down asymmetry.
         read_noise: standard deviation of one transfer read of a fast weight (device units;
             0.1 is the pulsed presets' forward output noise, aihwkit ``PresetIOParameters``;
             0: an exact read, a diagnostic).
@@ -231,6 +234,7 @@ def pcm_fast_weight_config(
             program_threshold=program_threshold,
             program_limit=program_limit,
             program_decay=program_decay,
+            polarity_inversion=polarity_inversion,
             read_noise=read_noise,
         ),
         weight_scaling_omega,
