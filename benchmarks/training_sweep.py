@@ -385,6 +385,10 @@ FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
 }
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
+#: The closed-loop cell at gamma 1/3 whose 40-epoch runs chose ``pcm_fast_weight``; its
+#: diagnostics add one setting to it.
+_FAST_WEIGHT_CELL = {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1,
+                     "program_limit": 1.0}
 #: the closed-loop transfer's read noise of the first ``cl:`` runs (device units; see below)
 _CL_EARLY_READ = {"read_noise": 0.06}
 #: every PCM property of the pair's devices switched off (diagnostics only)
@@ -628,10 +632,10 @@ VARIANTS = {v.name: v for v in (
     # swept at 1 (the gamma-1 runs') and 3 (the same step in weight units)
     Variant("cl:gamma_0.33_scheduled_reads_1_threshold_0.1_limit_1", "cl:..._threshold_0.1_limit_1 with the fast "
             "weight at Ambrogio et al.'s 1/F = 1/3", {**_SGD, "analog_lr": 1.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0}),
+            {**_FAST_WEIGHT_CELL}),
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1", "the same at tile lr 3.0 (cosine)",
             {**_SGD, "analog_lr": 3.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0}),
+            {**_FAST_WEIGHT_CELL}),
     Variant("cl:gamma_1_lr_1_reads_4", "closed-loop, 4 columns programmed and reset per mini-batch",
             {**_SGD, "analog_lr": 0.1}, {**_CL_EARLY_READ, "gamma": 1.0, "fast_lr": 1.0, "program_columns": 4}),
     Variant("cl:gamma_1_lr_0.3_reads_1", "closed-loop, fast lr 0.3", {**_SGD, "analog_lr": 0.1},
@@ -666,26 +670,26 @@ VARIANTS = {v.name: v for v in (
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_noiseless_fast",
             "diagnostic: pcm_fast_weight whose fast array is capacitors without pulse noise or "
             "device-to-device variation", {**_SGD, "analog_lr": 3.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+            {**_FAST_WEIGHT_CELL,
              "noiseless_fast_array": True}),
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_uniform_fast",
             "diagnostic: pcm_fast_weight whose capacitors keep their pulse noise but have no "
             "device-to-device variation", {**_SGD, "analog_lr": 3.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+            {**_FAST_WEIGHT_CELL,
              "fast_array": "uniform_capacitor"}),
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_ecram_fast",
             "pcm_fast_weight with aihwkit's ECRAM device as the fast array", {**_SGD, "analog_lr": 3.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+            {**_FAST_WEIGHT_CELL,
              "fast_array": "ecram"}),
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_polarity",
             "pcm_fast_weight inverting each capacitor's polarity when its weight is programmed and reset "
             "(Ambrogio et al. 2018)", {**_SGD, "analog_lr": 3.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+            {**_FAST_WEIGHT_CELL,
              "polarity_inversion": True}),
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_symmetric_fast",
             "diagnostic: pcm_fast_weight whose capacitors have no device-to-device spread of their up/down "
             "asymmetry (the rest of aihwkit's capacitor model kept)", {**_SGD, "analog_lr": 3.0},
-            {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1, "program_limit": 1.0,
+            {**_FAST_WEIGHT_CELL,
              "fast_array": "symmetric_capacitor"}),
     Variant("t2:lr_0.03_reads_32", "TTv2 at 0.03 with 32 column reads per mini-batch",
             {**_SGD, "analog_lr": 0.03}, {"transfers_per_batch": 32}),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -155,8 +156,7 @@ def invert_polarity(hidden: Tensor, names: list[str], device: str, index: Tensor
         ValueError: the device has a hidden parameter whose inversion is not known (named).
     """
     suffix = f"_{device}"
-    own = [name[: -len(suffix)] for name in names if name.endswith(suffix) and not name[: -len(suffix)].endswith(
-        tuple(f"_{k}" for k in range(10)))]
+    own = [match[1] for name in names if (match := re.fullmatch(rf"([a-z_]+){suffix}", name))]
     known = {"max_bound", "min_bound", "dwmin_up", "dwmin_down", "slope_up", "slope_down", "reset_bias",
              *_POLARITY_FREE}
     unknown = sorted(set(own) - known)
