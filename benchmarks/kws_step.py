@@ -3,9 +3,9 @@
 DS-CNN (64 channels, 4 blocks) on 10 MFCC x 98 frames, batch 64, forward + backward +
 optimizer step, median of repeats after warm-up; depthwise convolutions stay digital
 (``skip_grouped``) as in the recipe. All presets run in one process, so the ratios compare
-like with like. Targets: pcm_hwa within 3x, pcm_mixed_precision, pcm_tiki_taka and Ambrogio et
-al.'s fast-weight cell with its closed-loop transfer within 20x (issues 5 and 13), pcm_training
-within 50x of digital.
+like with like. Targets: pcm_hwa within 3x, pcm_mixed_precision, pcm_tiki_taka and
+pcm_fast_weight (Ambrogio et al.'s cell with its closed-loop transfer) within 20x (issues 5 and
+13), pcm_training within 50x of digital.
 
     .venv/bin/python benchmarks/kws_step.py [--repeats 10] [--threads 2]
 """
@@ -16,30 +16,17 @@ import argparse
 
 import torch
 
-import training_sweep
 from _common import median_seconds, save_results, update_summary
 from memtorch_power.kws.compare import DEFAULT_TRAINING
 from memtorch_power.kws.models import build_model
 from memtorch_power.nn import analogize
 from memtorch_power.optim import optimizer_for
-from memtorch_power.presets import Preset
 
 BATCH = 64
-#: Ambrogio et al.'s cell with the closed-loop transfer, the sweep variant its 40-epoch KWS runs
-#: used (not a registered preset): its device and optimizer settings come from the sweep
-FAST_WEIGHT_VARIANT = training_sweep.VARIANTS["cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1"]
-FAST_WEIGHT_CELL = "pcm_fast_weight_config (closed loop)"
 TARGETS = {"pcm_hwa": 3.0, "pcm_mixed_precision": 20.0, "pcm_training": 50.0, "pcm_tiki_taka": 20.0,
-           FAST_WEIGHT_CELL: 20.0}
+           "pcm_fast_weight": 20.0}
 #: the recipe's optimizer settings (the pulsed update's cost depends on the step size)
-SETTINGS = {preset: DEFAULT_TRAINING[preset] for preset in ("digital", "pcm_hwa", "pcm_mixed_precision", "pcm_training",
-                                                          "pcm_tiki_taka")}
-SETTINGS[FAST_WEIGHT_CELL] = FAST_WEIGHT_VARIANT.training
-
-
-def _preset(name: str) -> str | Preset:
-    """``name``, or the fast-weight cell's preset object."""
-    return training_sweep.variant_preset(FAST_WEIGHT_VARIANT) if name == FAST_WEIGHT_CELL else name
+SETTINGS = {preset: DEFAULT_TRAINING[preset] for preset in ("digital", *TARGETS)}
 
 
 def main() -> None:
@@ -57,7 +44,7 @@ def main() -> None:
     for preset, settings in SETTINGS.items():
         network = build_model("dscnn", num_classes=12, n_features=10)
         if preset != "digital":
-            network = analogize(network, _preset(preset), skip_grouped=True)
+            network = analogize(network, preset, skip_grouped=True)
         optimizer = optimizer_for(network, **settings)
 
         def step() -> None:

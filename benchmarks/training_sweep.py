@@ -386,7 +386,8 @@ FAMILIES: dict[str, tuple[str, Callable[..., RPUConfigBase]]] = {
 
 _SGD = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.0}
 #: The closed-loop cell at gamma 1/3 whose 40-epoch runs chose ``pcm_fast_weight``; its
-#: diagnostics add one setting to it.
+#: diagnostics add one setting to it. "pcm_fast_weight" in their descriptions is the preset as it
+#: was before it took polarity inversion (``..._polarity``, now the preset).
 _FAST_WEIGHT_CELL = {"gamma": 1 / 3, "fast_lr": 0.0, "program_columns": 1, "program_threshold": 0.1,
                      "program_limit": 1.0}
 #: the closed-loop transfer's read noise of the first ``cl:`` runs (device units; see below)

@@ -183,6 +183,31 @@ def invert_polarity(hidden: Tensor, names: list[str], device: str, index: Tensor
     put("reset_bias", -column("reset_bias"))
 
 
+def symmetry_points(hidden: Tensor, names: list[str], device: str) -> Tensor:
+    """Each device's symmetry point, in device units: the weight at which an up and a down pulse
+    of aihwkit's ``LinearStepDevice`` update (``w += slope_up * w + dwmin_up``, ``w -= slope_down
+    * w + dwmin_down``) cancel, ``(dwmin_down - dwmin_up) / (slope_up - slope_down)``, clipped to
+    the device's bounds. Balanced (zero-mean) pulse trains drive a device's weight there, so a
+    fast weight reset to zero drifts towards it between transfers (Kim et al., "Zero-shifting
+    technique for deep neural network training on resistive cross-point arrays",
+    arXiv:1907.10228, 2019). A device whose steps and slopes are equal has no single point; its
+    reset value is returned. ``device`` is the suffix of the hidden-parameter names (``"0"``).
+
+    Raises:
+        ValueError: the device has no step slopes (not a ``LinearStepDevice``-like device).
+    """
+    suffix = f"_{device}"
+    if f"slope_up{suffix}" not in names:
+        raise ValueError(f"device {device!r} has no slope_up/slope_down hidden parameters: no symmetry point known")
+
+    def get(name: str) -> Tensor:
+        return hidden[names.index(name + suffix)]
+
+    point = (get("dwmin_down") - get("dwmin_up")) / (get("slope_up") - get("slope_down"))
+    point = torch.where(torch.isnan(point), get("reset_bias"), point)  # equal steps and slopes: stays put
+    return torch.minimum(torch.maximum(point, get("min_bound")), get("max_bound"))
+
+
 class ClosedLoopTransferTile(TransferAnalogTile):
     """Analog tile of a :class:`ClosedLoopTransferCompound`: aihwkit's pulsed update of the fast
     array, then every ``program_every`` updates a closed-loop transfer of ``program_columns``

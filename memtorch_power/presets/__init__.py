@@ -20,7 +20,8 @@ name                   models
                        columns are transferred by pulses into a PCM pair per weight
 ``pcm_tiki_taka_adapt`` the same arrays for in-array fine-tuning of a programmed model
 ``pcm_fast_weight``    in-array training in Ambrogio et al.'s cell: a capacitor fast weight read
-                       at 1/3 beside a PCM pair, moved into it by closed-loop programming
+                       at 1/3 beside a PCM pair, moved into it by closed-loop programming,
+                       its polarity inverted at each transfer
 ``pcm_hwa``            hardware-aware training (digital update through a noisy, quantised PCM
                        forward) and PCM inference with programming noise, 1/f read noise and
                        drift (``PCMLikeNoiseModel``), global drift compensation, 8-bit DAC/ADC

@@ -27,7 +27,8 @@ UpdateMode = Literal["digital", "in_memory", "mixed_precision", "transfer"]
 * ``mixed_precision``: the gradient is accumulated digitally (``chi``) and the array is
   programmed with integer numbers of PCM pulses when the accumulator crosses ``dw_min``.
 * ``transfer``: the outer-product update is applied by pulses to a fast array, whose columns
-  are periodically read and added to the PCM array by pulses (Tiki-Taka).
+  are periodically read and added into the PCM array, by pulses (Tiki-Taka) or by
+  program-and-verify (the closed-loop cell, ``memtorch_power.closed_loop``).
 """
 
 #: Update modes whose weights change by pulses in an array during training.
@@ -43,7 +44,8 @@ PHASE_PLACEMENT: dict[str, str] = {
     "mixed_precision": "forward and backward MVMs on PCM; weight gradient computed and accumulated "
                        "digitally (chi), whole PCM pulses applied where it crosses a device step",
     "transfer": "forward and backward MVMs on the PCM array; update by pulses on a fast array whose "
-                "columns are periodically read and added to the PCM array by pulses (all in the arrays)",
+                "columns are periodically read and added into the PCM array (by pulses, or by "
+                "program-and-verify in the closed-loop cell; all in the arrays)",
 }
 
 

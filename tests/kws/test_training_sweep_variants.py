@@ -137,8 +137,9 @@ def test_pcm_fast_weight_is_the_sweep_variant_its_numbers_were_measured_with() -
     from memtorch_power.kws.compare_config import DEFAULT_TRAINING
     from memtorch_power.presets import get_preset
 
-    measured = sweep.VARIANTS["cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1"]
+    measured = sweep.VARIANTS["cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_polarity"]
     assert get_preset("pcm_fast_weight").rpu_config() == sweep.variant_preset(measured).rpu_config()
     assert DEFAULT_TRAINING["pcm_fast_weight"] == {**DEFAULT_TRAINING["pcm_tiki_taka"], **measured.training}
-    other = sweep.VARIANTS["cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1"]
-    assert get_preset("pcm_fast_weight").rpu_config() != sweep.variant_preset(other).rpu_config()
+    for other in ("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1",  # without polarity inversion
+                  "cl:gamma_1_scheduled_reads_1_threshold_0.1_limit_1"):
+        assert get_preset("pcm_fast_weight").rpu_config() != sweep.variant_preset(sweep.VARIANTS[other]).rpu_config()
