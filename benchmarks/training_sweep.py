@@ -687,6 +687,11 @@ VARIANTS = {v.name: v for v in (
             "(Ambrogio et al. 2018)", {**_SGD, "analog_lr": 3.0},
             {**_FAST_WEIGHT_CELL,
              "polarity_inversion": True}),
+    Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0_limit_1_polarity",
+            "pcm_fast_weight (polarity inversion) programming, resetting and so inverting every weight of a read "
+            "column, not only those past 0.1: no device keeps drifting one way under the threshold",
+            {**_SGD, "analog_lr": 3.0},
+            {**_FAST_WEIGHT_CELL, "program_threshold": 0.0, "polarity_inversion": True}),
     Variant("cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_symmetric_fast",
             "diagnostic: pcm_fast_weight whose capacitors have no device-to-device spread of their up/down "
             "asymmetry (the rest of aihwkit's capacitor model kept)", {**_SGD, "analog_lr": 3.0},

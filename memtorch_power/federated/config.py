@@ -30,7 +30,7 @@ _FALLBACK_ROOTS = (
 )
 
 PRESETS_ALLOWED = ("digital", "pcm_hwa", "pcm_training", "pcm_mixed_precision", "pcm_tiki_taka", "pcm_tiki_taka_adapt",
-                   "ideal")
+                   "pcm_fast_weight", "ideal")
 PARTITIONS = ("speaker", "iid")
 LR_SCHEDULES = ("constant", "cosine")
 

@@ -143,3 +143,33 @@ def test_in_array_nodes_send_what_their_pcm_arrays_learned() -> None:
         assert short.mean() <= 0.01, f"{key}: {int(short.sum())} of {short.size} weights differ"
         assert np.all(np.sign(held[short]) == np.sign(sent[short]))
         assert np.all(np.abs(held[short]) < np.abs(sent[short]))
+
+
+def test_fast_weight_nodes_send_what_their_arrays_learned_and_a_fresh_chip_holds_it() -> None:
+    """pcm_fast_weight nodes (Ambrogio et al.'s cell, closed-loop transfers): local training moves
+    the weights through the fast array's pulses and transfers into PCM, and the arrays a node
+    sends program a fresh model's PCM pairs to the same weights with an empty fast array."""
+    from memtorch_power.closed_loop import ClosedLoopTransferTile
+    from memtorch_power.federated.training import train_local
+
+    cfg = FederatedConfig(preset="pcm_fast_weight", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
+                          optimizer="sgd", lr=0.01, analog_lr=3.0, momentum=0.0)
+    torch.manual_seed(0)
+    model = build_node_model(cfg)
+    analog = [f"{name}.weight" for name, _ in analog_layers(model)]
+    before = model_arrays(model)
+    train_local(model, torch.randn(64, 1, 10, 98), torch.randint(0, 12, (64,)), 2, 16, cfg.lr, cfg.optimizer, 0.0,
+                analog_lr=cfg.analog_lr)
+    after = model_arrays(model)
+    tiles = [t for _, layer in analog_layers(model) for c in layer.analog_crossbars() for t in c.analog_tiles()]
+    assert all(isinstance(t, ClosedLoopTransferTile) for t in tiles)
+    assert sum(t.programmed_weights for t in tiles) > 0  # weights reached PCM by closed-loop transfers
+    assert max(float(np.abs(after[k] - before[k]).max()) for k in analog) > 0.05
+    fresh = build_node_model(cfg)
+    load_arrays(fresh, after)
+    again = model_arrays(fresh)
+    for key in analog:
+        np.testing.assert_allclose(again[key].reshape(after[key].shape), after[key], rtol=0.0, atol=1e-5)
+    for tile in (t for _, layer in analog_layers(fresh) for c in layer.analog_crossbars() for t in c.analog_tiles()):
+        names = tile.tile.get_hidden_parameter_names()
+        assert tile.tile.get_hidden_parameters()[names.index("hidden_weights_0")].abs().max() == 0  # fast array empty
