@@ -10,6 +10,10 @@ deviation over seeds. The 2-point target of issue 12 is judged on the mean gap. 
 trained with mixed precision's optimizer), mixed precision with a factored step
 (``pcm_mixed_precision_factored``) and mixed precision with Adam's step (``pcm_mixed_precision_adam``).
 
+With ``--in-array`` it writes the section ``in_array_seeds`` instead: issue 13's from-scratch
+in-array preset ``pcm_fast_weight`` (its 40-epoch runs recorded by ``benchmarks/training_sweep.py``
+as the variant it was measured as, :data:`IN_ARRAY_VARIANT`) against the same seeds' digital rows.
+
 With ``--logmel40`` it writes the section ``kws_logmel40_seeds`` instead: seed 0 is the shipped
 ``dscnn_logmel40`` and its fine-tuned ``pcm_hwa`` twin as ``benchmarks/drift_options.py`` measured
 them (option "global + BN": global drift compensation, batch norms re-estimated after drift);
@@ -18,7 +22,7 @@ seeds 1 and up are ``kws_accuracy_logmel40_seed<N>.json`` (the same recipes run 
 on the mean over seeds: digital >= 91 %, pcm_hwa within 1 / 2 / 4 points of digital after
 programming / a day / a year, spread between programmings under 1 point at a day.
 
-    .venv/bin/python benchmarks/seed_summary.py [--logmel40]
+    .venv/bin/python benchmarks/seed_summary.py [--logmel40 | --in-array]
 """
 
 from __future__ import annotations
@@ -115,10 +119,51 @@ def logmel40_section(seeds: list[dict]) -> str:
             + "\n".join(verdicts) + "\n")
 
 
+#: the sweep variant whose settings are ``pcm_fast_weight`` (tests/kws/test_training_sweep_variants.py)
+IN_ARRAY_VARIANT = "cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_polarity"
+
+
+def in_array_section() -> str:
+    """The ``in_array_seeds`` section: per seed digital and ``pcm_fast_weight`` (from scratch,
+    40 epochs) test accuracy, the gap, and the mean gap against issue 13's 3 points."""
+    digital = {seed: _rows(path)["digital"] for seed, path in
+               [(0, RESULTS / "kws_accuracy.json")] + [(int(p.stem.rsplit("seed", 1)[1]), p)
+                                                       for p in RESULTS.glob("kws_accuracy_seed*.json")]}
+    runs = [r for r in json.loads((RESULTS / "pcm_tiki_taka_sweep.json").read_text())["runs"]
+            if r["variant"] == IN_ARRAY_VARIANT and r["epochs"] == 40 and "test_acc" in r
+            and r.get("started_from", "scratch") == "scratch" and r["seed"] in digital]
+    if not runs:
+        sys.exit(f"no 40-epoch run of {IN_ARRAY_VARIANT} with a test accuracy and a digital row of its seed")
+    lines = ["| seed | digital test acc | pcm_fast_weight best val acc | test acc | gap (points) | test clips |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    gaps = []
+    for run in sorted(runs, key=lambda r: r["seed"]):
+        reference = digital[run["seed"]]["test_acc"]
+        gaps.append(100 * (reference - run["test_acc"]))
+        lines.append(f"| {run['seed']} | {100 * reference:.2f} % | {100 * run['best_val_acc']:.2f} % | "
+                     f"{100 * run['test_acc']:.2f} % | {gaps[-1]:.2f} | {run['test_clips']} |")
+    mean = statistics.fmean(gaps)
+    return ("## In-array training from scratch over seeds (`benchmarks/seed_summary.py --in-array`)\n\n"
+            "40 epochs each, 12-class KWS test split. `pcm_fast_weight` rows: its runs in "
+            f"`benchmarks/results/pcm_tiki_taka_sweep.json` (variant `{IN_ARRAY_VARIANT}`, the preset's settings, "
+            "tested once after choosing the checkpoint on validation); digital rows: the `kws_accuracy` "
+            "sections of the same seeds.\n\n" + "\n".join(lines)
+            + f"\n\n- `pcm_fast_weight`: {_mean_std(gaps)} points below digital over {len(gaps)} seed(s); "
+            f"issue 13's target is at most 3 points: {'✓' if mean <= 3.0 else '✗'} on the mean; "
+            f"{sum(g <= 3.0 for g in gaps)} of {len(gaps)} seeds within 3\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logmel40", action="store_true", help="the 40-log-mel digital/pcm_hwa drift table (issue 15)")
-    if parser.parse_args().logmel40:
+    parser.add_argument("--in-array", action="store_true", help="pcm_fast_weight from scratch against digital (issue 13)")
+    args = parser.parse_args()
+    if args.in_array:
+        section = in_array_section()
+        update_summary("in_array_seeds", section)
+        print(section)
+        return
+    if args.logmel40:
         section = logmel40_section(logmel40_seeds())
         update_summary("kws_logmel40_seeds", section)
         print(section)
