@@ -22,6 +22,7 @@ import torch
 from _common import save_results, update_summary
 from memtorch_power.closed_loop import symmetry_points
 from memtorch_power.nn import analogize
+from memtorch_power.nn.convert import analog_tiles
 from memtorch_power.presets import get_preset
 
 SIZE = 256
@@ -35,7 +36,7 @@ def array_points(seed: int, pulse_steps: int) -> dict[str, Any]:
     and where ``pulse_steps`` alternating up/down updates (lr 0.2) leave its devices."""
     torch.manual_seed(seed)
     layer = analogize(torch.nn.Linear(SIZE, SIZE, bias=False), get_preset("pcm_fast_weight"))
-    tile = next(t for c in layer.analog_crossbars() for t in c.analog_tiles())
+    (tile,) = analog_tiles(layer)
     names = tile.tile.get_hidden_parameter_names()
     hidden = tile.tile.get_hidden_parameters()
     points = symmetry_points(hidden, names, "0")

@@ -57,6 +57,13 @@ def _rows(path: Path) -> dict[str, dict]:
     return {row["preset"]: row for row in json.loads(path.read_text())["rows"]}
 
 
+def _seed_files() -> list[tuple[int, Path]]:
+    """``(seed, results file)`` of the 10-MFCC ``kws_accuracy`` runs: seed 0's section and every
+    ``kws_accuracy_seed<N>.json``, by seed."""
+    return [(0, RESULTS / "kws_accuracy.json")] + sorted(
+        (int(p.stem.rsplit("seed", 1)[1]), p) for p in RESULTS.glob("kws_accuracy_seed*.json"))
+
+
 #: issue 15's targets: points below digital after each drift time
 DRIFT_TARGETS = {"1 s": 1.0, "1 day": 2.0, "1 year": 4.0}
 DRIFT_OPTION = "global + BN"
@@ -126,9 +133,7 @@ IN_ARRAY_VARIANT = "cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_p
 def in_array_section() -> str:
     """The ``in_array_seeds`` section: per seed digital and ``pcm_fast_weight`` (from scratch,
     40 epochs) test accuracy, the gap, and the mean gap against issue 13's 3 points."""
-    digital = {seed: _rows(path)["digital"] for seed, path in
-               [(0, RESULTS / "kws_accuracy.json")] + [(int(p.stem.rsplit("seed", 1)[1]), p)
-                                                       for p in RESULTS.glob("kws_accuracy_seed*.json")]}
+    digital = {seed: _rows(path)["digital"] for seed, path in _seed_files()}
     runs = [r for r in json.loads((RESULTS / "pcm_tiki_taka_sweep.json").read_text())["runs"]
             if r["variant"] == IN_ARRAY_VARIANT and r["epochs"] == 40 and "test_acc" in r
             and r.get("started_from", "scratch") == "scratch" and r["seed"] in digital]
@@ -189,8 +194,6 @@ def mixed_precision_section() -> str:
     A seed counts where it has a digital row; mixed precision or a companion it lacks shows as
     n/a. A companion's row is read from its own results file, or else from the seed's file (seeds
     run with ``--presets digital <companion>``)."""
-    files = [(0, RESULTS / "kws_accuracy.json")] + sorted(
-        (int(p.stem.rsplit("seed", 1)[1]), p) for p in RESULTS.glob("kws_accuracy_seed*.json"))
     header = "| seed | digital test acc | mixed precision test acc | gap (points) |"
     for label, _, _ in COMPANIONS:
         header += f" {label} test acc | gap (points) |"
@@ -202,7 +205,7 @@ def mixed_precision_section() -> str:
     #: (label, preset) -> companion minus mixed precision, per seed with both (mixed-precision companions)
     paired: dict[tuple[str, str], list[float]] = {(label, preset): [] for label, _, preset in COMPANIONS
                                                    if preset != CONTROL}
-    for seed, path in files:
+    for seed, path in _seed_files():
         rows = _rows(path)
         if "digital" not in rows:
             continue

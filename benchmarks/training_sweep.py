@@ -351,6 +351,14 @@ def _symmetric_capacitor() -> CapacitorPresetDevice:
     return dataclasses.replace(CapacitorPresetDevice(), up_down_dtod=0.0)
 
 
+#: ``fast_array`` names of :func:`_closed_loop` -> the fast device's factory (None: the preset's own
+#: capacitors)
+_FAST_ARRAYS: dict[str, Callable[[], Any] | None] = {
+    "capacitor": None, "uniform_capacitor": _uniform_capacitor, "symmetric_capacitor": _symmetric_capacitor,
+    "ecram": EcRamPresetDevice,
+}
+
+
 def _closed_loop(noiseless_fast_array: bool = False, fast_array: str = "capacitor", **settings: Any) -> RPUConfigBase:
     """``pcm_fast_weight_config(**settings)`` with another fast array: ``noiseless_fast_array``
     (:func:`_noiseless_capacitor`, diagnostic) or ``fast_array`` ``"uniform_capacitor"``
@@ -358,18 +366,12 @@ def _closed_loop(noiseless_fast_array: bool = False, fast_array: str = "capacito
     (:func:`_symmetric_capacitor`, diagnostic) or ``"ecram"`` (aihwkit ``EcRamPresetDevice``,
     after Tang et al., IEDM 2018: a device with a sixth of the capacitor's device-to-device
     asymmetry spread)."""
+    if fast_array not in _FAST_ARRAYS:
+        raise ValueError(f"fast_array must be one of {', '.join(map(repr, _FAST_ARRAYS))}, got {fast_array!r}")
     config = pcm_fast_weight_config(**settings)
-    if noiseless_fast_array:
-        config.device.unit_cell_devices[0] = _noiseless_capacitor()
-    elif fast_array == "uniform_capacitor":
-        config.device.unit_cell_devices[0] = _uniform_capacitor()
-    elif fast_array == "symmetric_capacitor":
-        config.device.unit_cell_devices[0] = _symmetric_capacitor()
-    elif fast_array == "ecram":
-        config.device.unit_cell_devices[0] = EcRamPresetDevice()
-    elif fast_array != "capacitor":
-        raise ValueError("fast_array must be 'capacitor', 'uniform_capacitor', 'symmetric_capacitor' or 'ecram', "
-                         f"got {fast_array!r}")
+    device = _noiseless_capacitor if noiseless_fast_array else _FAST_ARRAYS[fast_array]
+    if device is not None:
+        config.device.unit_cell_devices[0] = device()
     return config
 
 

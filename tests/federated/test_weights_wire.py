@@ -151,6 +151,7 @@ def test_fast_weight_nodes_send_what_their_arrays_learned_and_a_fresh_chip_holds
     sends program a fresh model's PCM pairs to the same weights with an empty fast array."""
     from memtorch_power.closed_loop import ClosedLoopTransferTile
     from memtorch_power.federated.training import train_local
+    from memtorch_power.nn.convert import analog_tiles
 
     cfg = FederatedConfig(preset="pcm_fast_weight", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
                           optimizer="sgd", lr=0.01, analog_lr=3.0, momentum=0.0)
@@ -161,7 +162,7 @@ def test_fast_weight_nodes_send_what_their_arrays_learned_and_a_fresh_chip_holds
     train_local(model, torch.randn(64, 1, 10, 98), torch.randint(0, 12, (64,)), 2, 16, cfg.lr, cfg.optimizer, 0.0,
                 analog_lr=cfg.analog_lr)
     after = model_arrays(model)
-    tiles = [t for _, layer in analog_layers(model) for c in layer.analog_crossbars() for t in c.analog_tiles()]
+    tiles = analog_tiles(model)
     assert all(isinstance(t, ClosedLoopTransferTile) for t in tiles)
     assert sum(t.programmed_weights for t in tiles) > 0  # weights reached PCM by closed-loop transfers
     assert max(float(np.abs(after[k] - before[k]).max()) for k in analog) > 0.05
@@ -170,6 +171,6 @@ def test_fast_weight_nodes_send_what_their_arrays_learned_and_a_fresh_chip_holds
     again = model_arrays(fresh)
     for key in analog:
         np.testing.assert_allclose(again[key].reshape(after[key].shape), after[key], rtol=0.0, atol=1e-5)
-    for tile in (t for _, layer in analog_layers(fresh) for c in layer.analog_crossbars() for t in c.analog_tiles()):
+    for tile in analog_tiles(fresh):
         names = tile.tile.get_hidden_parameter_names()
         assert tile.tile.get_hidden_parameters()[names.index("hidden_weights_0")].abs().max() == 0  # fast array empty
