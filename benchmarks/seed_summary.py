@@ -132,7 +132,10 @@ IN_ARRAY_VARIANT = "cl:gamma_0.33_scheduled_lr_3_reads_1_threshold_0.1_limit_1_p
 
 def in_array_section() -> str:
     """The ``in_array_seeds`` section: per seed digital and ``pcm_fast_weight`` (from scratch,
-    40 epochs) test accuracy, the gap, and the mean gap against issue 13's 3 points."""
+    40 epochs) test accuracy (with its 95 % Wilson interval), the gap, and the mean gap against
+    issue 13's 3 points."""
+    from memtorch_power.kws.compare_report import wilson_interval
+
     digital = {seed: _rows(path)["digital"] for seed, path in _seed_files()}
     runs = [r for r in json.loads((RESULTS / "pcm_tiki_taka_sweep.json").read_text())["runs"]
             if r["variant"] == IN_ARRAY_VARIANT and r["epochs"] == 40 and "test_acc" in r
@@ -145,13 +148,15 @@ def in_array_section() -> str:
     for run in sorted(runs, key=lambda r: r["seed"]):
         reference = digital[run["seed"]]["test_acc"]
         gaps.append(100 * (reference - run["test_acc"]))
+        low, high = wilson_interval(run["test_acc"], run["test_clips"])
         lines.append(f"| {run['seed']} | {100 * reference:.2f} % | {100 * run['best_val_acc']:.2f} % | "
-                     f"{100 * run['test_acc']:.2f} % | {gaps[-1]:.2f} | {run['test_clips']} |")
+                     f"{100 * run['test_acc']:.2f} % [{100 * low:.1f}, {100 * high:.1f}] | {gaps[-1]:.2f} | "
+                     f"{run['test_clips']} |")
     mean = statistics.fmean(gaps)
     return ("## In-array training from scratch over seeds (`benchmarks/seed_summary.py --in-array`)\n\n"
             "40 epochs each, 12-class KWS test split. `pcm_fast_weight` rows: its runs in "
             f"`benchmarks/results/pcm_tiki_taka_sweep.json` (variant `{IN_ARRAY_VARIANT}`, the preset's settings, "
-            "tested once after choosing the checkpoint on validation); digital rows: the `kws_accuracy` "
+            "tested once after choosing the checkpoint on validation; 95 % Wilson interval in brackets); digital rows: the `kws_accuracy` "
             "sections of the same seeds.\n\n" + "\n".join(lines)
             + f"\n\n- `pcm_fast_weight`: {_mean_std(gaps)} points below digital over {len(gaps)} seed(s); "
             f"issue 13's target is at most 3 points: {'✓' if mean <= 3.0 else '✗'} on the mean; "
