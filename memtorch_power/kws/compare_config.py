@@ -63,6 +63,10 @@ FINETUNE_TRAINING: dict[str, dict[str, Any]] = {
     # programmed DS-CNN near digital (the from-scratch SGD lr 1.0 would undo the trained batch norms)
     "pcm_mixed_precision": _ADAPT_TRAINING,
     "pcm_training": _ADAPT_TRAINING,
+    # the fast weights step at 0.03 (a hundredth of the from-scratch 3.0), the batch norms at SGD 0.01:
+    # 2 epochs from dscnn_logmel40 (89.64 % test) kept 86.83 % test, 85.81 % best validation
+    # (docs/kws_accuracy_notes.md)
+    "pcm_fast_weight": {"optimizer": "sgd", "lr": 0.01, "analog_lr": 0.03, "momentum": 0.0},
 }
 
 
@@ -94,6 +98,9 @@ class ComparisonConfig:
         recalibration_batches: re-estimate the batch norms' statistics on this many unlabelled
             training batches after each drift time (adaptive batch-norm statistics, Joshi et al.,
             Nature Communications 11, 2473, 2020); 0: off.
+        verify_tolerance_us: program with a verify loop that re-programs every device more than
+            this many µS off its target conductance (:mod:`memtorch_power.nn.program_verify`);
+            None: each device programmed once.
         analog_profile: energy profile of the PCM system.
         digital_profile: energy profile of the digital baseline.
         output_dir: run folder for checkpoints, logs and the comparison report.
@@ -140,6 +147,7 @@ class ComparisonConfig:
     drift_times: list[str] = field(default_factory=lambda: ["1 s", "1 h", "1 day", "1 month", "1 year"])
     drift_compensation: DriftCompensation = "global"
     recalibration_batches: int = 0
+    verify_tolerance_us: float | None = None
     analog_profile: str = "hermes"
     digital_profile: str = "a100_fp16"
     output_dir: str = "runs/compare"
@@ -188,6 +196,8 @@ class ComparisonConfig:
         if self.drift_compensation not in get_args(DriftCompensation):
             raise ValueError(f"drift_compensation must be one of {', '.join(map(repr, get_args(DriftCompensation)))}, "
                              f"got {self.drift_compensation!r}")
+        if self.verify_tolerance_us is not None and not self.verify_tolerance_us > 0:
+            raise ValueError(f"verify_tolerance_us must be > 0 µS or None, got {self.verify_tolerance_us}")
         if self.recalibration_batches < 0:
             raise ValueError(f"recalibration_batches must be >= 0, got {self.recalibration_batches}")
         if self.freq_masks < 0:

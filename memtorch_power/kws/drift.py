@@ -13,7 +13,16 @@ from rich.table import Table
 from torch import Tensor, nn
 
 from memtorch_power.io import save_figure, write_json, write_text
-from memtorch_power.nn import DRIFT_TIMES_S, analog_layers, drift, program, recalibrate_batchnorm, set_drift_compensation
+from memtorch_power.nn import (
+    DRIFT_TIMES_S,
+    ProgramVerify,
+    analog_layers,
+    drift,
+    program,
+    program_verified,
+    recalibrate_batchnorm,
+    set_drift_compensation,
+)
 from memtorch_power.nn.inference import DriftCompensation
 
 Batch = tuple[Tensor, Tensor]
@@ -46,6 +55,7 @@ def accuracy_after_drift(
     seed: int = 0,
     compensation: DriftCompensation = "global",
     recalibration: Iterable[Batch] | None = None,
+    verify: ProgramVerify | None = None,
 ) -> list[dict[str, float | str | int]]:
     """Program ``model`` ``repeats`` times (fresh programming noise each time) and measure the
     accuracy after each drift time.
@@ -61,9 +71,12 @@ def accuracy_after_drift(
         recalibration: batches (labels unused) on which the batch norms' statistics are
             re-estimated after each drift time (:func:`memtorch_power.nn.recalibrate_batchnorm`);
             the trained statistics are restored afterwards. None: no recalibration.
+        verify: program with a verify loop (:func:`memtorch_power.nn.program_verified`);
+            None: each device programmed once.
 
     Returns:
-        One row per repeat and time: ``{"time", "t_seconds", "repeat", "accuracy"}``.
+        One row per repeat and time: ``{"time", "t_seconds", "repeat", "accuracy"}``, with
+        ``"programming_pulses"`` (mean programming pulses per device) when ``verify`` is given.
     """
     if not is_programmable(model):
         raise ValueError("accuracy_after_drift needs analog layers of an inference preset such as 'pcm_hwa'")
@@ -75,14 +88,16 @@ def accuracy_after_drift(
     try:
         for repeat in range(repeats):
             torch.manual_seed(seed + repeat)
-            program(model)
+            pulses = {"programming_pulses": program_verified(model, verify)} if verify is not None else {}
+            if verify is None:
+                program(model)
             for label, seconds in times.items():
                 drift(model, seconds)
                 if recalibration is not None:
                     recalibrate_batchnorm(model, (transform(batch)[0] for batch in recalibration))
                 rows.append(
                     {"time": label, "t_seconds": seconds, "repeat": repeat,
-                     "accuracy": _accuracy(model, batches, transform)}
+                     "accuracy": _accuracy(model, batches, transform), **pulses}
                 )
                 if trained_norms is not None:
                     model.load_state_dict(trained_norms, strict=False)
@@ -181,12 +196,18 @@ class DriftEvaluation(L.Callback):
             (:func:`memtorch_power.nn.set_drift_compensation`).
         recalibration_batches: re-estimate the batch-norm statistics on this many training
             batches after each drift time (adaptive batch-norm statistics; 0: off).
+        verify_tolerance_us: program with a verify loop that re-programs every device more than
+            this many µS off its target, at most ``verify_iterations`` programmings per device
+            (:mod:`memtorch_power.nn.program_verify`); None: each device programmed once.
+        verify_iterations: programmings per device at most in the verify loop.
     """
 
     def __init__(self, times: list[str] | None = None, repeats: int = 3, output_dir: str | None = None,
-                 compensation: DriftCompensation = "global", recalibration_batches: int = 0) -> None:
+                 compensation: DriftCompensation = "global", recalibration_batches: int = 0,
+                 verify_tolerance_us: float | None = None, verify_iterations: int = 10) -> None:
         if recalibration_batches < 0:
             raise ValueError(f"DriftEvaluation: recalibration_batches must be >= 0, got {recalibration_batches}")
+        self.verify = None if verify_tolerance_us is None else ProgramVerify(verify_tolerance_us, verify_iterations)
         self.compensation = compensation
         self.recalibration_batches = recalibration_batches
         unknown = sorted(set(times or []) - set(DRIFT_TIMES_S))
@@ -217,7 +238,8 @@ class DriftEvaluation(L.Callback):
         if self.recalibration_batches:
             recalibration = FirstBatches(datamodule.train_dataloader(), self.recalibration_batches)
         rows = accuracy_after_drift(pl_module, loader, self.times, self.repeats, transform,
-                                    compensation=self.compensation, recalibration=recalibration)
+                                    compensation=self.compensation, recalibration=recalibration,
+                                    verify=self.verify)
         self.summary = summarize(rows)
         folder = Path(self.output_dir or trainer.log_dir or ".")
         write_json(folder / "drift.json", {"reference_accuracy": reference, "summary": self.summary, "runs": rows})

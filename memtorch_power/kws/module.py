@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from memtorch_power.kws.models import build_model
 from memtorch_power.kws.pretrained import digital_state_dict
-from memtorch_power.nn import analog_layers, analogize, set_input_range_init
+from memtorch_power.nn import analog_layers, analogize, set_input_range_init, set_weight_noise_std, weight_noise_std
 from memtorch_power.optim import optimizer_for
 from memtorch_power.presets import get_preset
 
@@ -68,6 +68,10 @@ class KeywordSpotter(L.LightningModule):
             (:func:`memtorch_power.nn.set_input_range_init`); None keeps the preset's (3 for
             ``pcm_hwa``). For fine-tuning a digitally trained network 10 keeps its accuracy where
             3 clips it away (docs/kws_accuracy_notes.md).
+        noise_ramp_epochs: ramp the hardware-aware tiles' training weight noise up linearly over
+            this many epochs: epoch ``e`` (from 0) trains at ``min(1, (e + 1) / noise_ramp_epochs)``
+            of the preset's noise (:func:`memtorch_power.nn.set_weight_noise_std`); 0 (the
+            default) trains at full noise from the first step.
     """
 
     def __init__(
@@ -93,6 +97,7 @@ class KeywordSpotter(L.LightningModule):
         distill_weight: float = 0.5,
         distill_temperature: float = 4.0,
         input_range_std_alpha: float | None = None,
+        noise_ramp_epochs: int = 0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -118,6 +123,10 @@ class KeywordSpotter(L.LightningModule):
             if preset == DIGITAL:
                 raise ValueError("input_range_std_alpha needs a hardware-aware preset such as 'pcm_hwa', not 'digital'")
             set_input_range_init(self.network, input_range_std_alpha)
+        if noise_ramp_epochs < 0:
+            raise ValueError(f"noise_ramp_epochs must be >= 0, got {noise_ramp_epochs}")
+        # the preset's full training noise per tile, ramped towards in on_train_epoch_start
+        self.__dict__["_full_noise"] = weight_noise_std(self.network) if noise_ramp_epochs else None
         # the frozen digital teacher: kept out of the module tree (not saved, not counted)
         self.__dict__["_teacher"] = None
         if distill_from:
@@ -172,6 +181,12 @@ class KeywordSpotter(L.LightningModule):
         self.log("train/distill_loss", distill, on_step=False, on_epoch=True, batch_size=len(x))
         weight = self.hparams.distill_weight
         return (1 - weight) * label_loss + weight * distill
+
+    def on_train_epoch_start(self) -> None:
+        if self._full_noise is not None:
+            share = min(1.0, (self.current_epoch + 1) / self.hparams.noise_ramp_epochs)
+            set_weight_noise_std(self.network, [share * std for std in self._full_noise])
+            self.log("train/noise_share", share, on_step=False, on_epoch=True)
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         x, y = batch

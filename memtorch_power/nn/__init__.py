@@ -18,10 +18,13 @@ from memtorch_power.nn.inference import (
     DRIFT_TIMES_S,
     drift,
     program,
+    program_verified,
     recalibrate_batchnorm,
     set_drift_compensation,
 )
 from memtorch_power.nn.input_range import set_input_range_init
+from memtorch_power.nn.program_verify import ProgramVerify
+from memtorch_power.nn.training_noise import set_weight_noise_std, weight_noise_std
 from memtorch_power.nn.linear import AnalogLinear
 from memtorch_power.nn.recurrent import AnalogGRU, AnalogLSTM, AnalogRNN
 from memtorch_power.nn.safe_load import register_builtin_presets, register_checkpoint_classes
@@ -48,9 +51,13 @@ __all__ = [
     "twin_of",
     "drift",
     "program",
+    "program_verified",
+    "ProgramVerify",
     "recalibrate_batchnorm",
     "set_drift_compensation",
     "set_input_range_init",
+    "set_weight_noise_std",
+    "weight_noise_std",
     "register_checkpoint_classes",
 ]
 

@@ -15,6 +15,7 @@ from aihwkit.inference.compensation.drift import GlobalDriftCompensation, PerCol
 from torch import Tensor, nn
 
 from memtorch_power.nn.convert import analog_layers
+from memtorch_power.nn.program_verify import ProgramVerify, VerifiedProgramming
 
 DriftCompensation = Literal["global", "per_column", "none"]
 
@@ -43,14 +44,42 @@ def _inference_layers(model: nn.Module, action: str, needs_eval: bool = True) ->
     return [crossbar for _, layer in layers for crossbar in layer.analog_crossbars()]
 
 
-def program(model: nn.Module) -> nn.Module:
+def program(model: nn.Module, verify: ProgramVerify | None = None) -> nn.Module:
     """Program the current weights into the PCM devices (applies programming noise).
+
+    Args:
+        verify: program-and-verify: re-program every device whose conductance misses its target
+            by more than ``verify.tolerance_us`` (:mod:`memtorch_power.nn.program_verify`); None
+            programs each device once, as aihwkit does.
 
     The model must be in eval mode. Returns the model.
     """
-    for crossbar in _inference_layers(model, "program"):
-        crossbar.program_analog_weights()
+    if verify is None:
+        for crossbar in _inference_layers(model, "program"):
+            crossbar.program_analog_weights()
+    else:
+        program_verified(model, verify)
     return model
+
+
+def program_verified(model: nn.Module, verify: ProgramVerify) -> float:
+    """Program with a verify loop (:class:`~memtorch_power.nn.program_verify.VerifiedProgramming`)
+    and return the mean number of programming pulses per device (1.0: no device re-programmed).
+
+    Each tile's own noise model is restored afterwards, so drift and read noise stay the preset's.
+    """
+    pulses = devices = 0
+    for crossbar in _inference_layers(model, "program"):
+        for tile in crossbar.analog_tiles():
+            base = tile.rpu_config.noise_model
+            verified = VerifiedProgramming(base, verify)
+            tile.rpu_config.noise_model = verified
+            try:
+                tile.program_weights()
+            finally:
+                tile.rpu_config.noise_model = base
+            pulses, devices = pulses + verified.programmings, devices + verified.devices
+    return pulses / devices
 
 
 def drift(model: nn.Module, t_seconds: float) -> nn.Module:

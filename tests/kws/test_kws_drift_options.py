@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from memtorch_power.kws.drift import DriftEvaluation, accuracy_after_drift
-from memtorch_power.nn import analogize
+from memtorch_power.nn import ProgramVerify, analogize
 
 
 def _setup() -> tuple[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]]:
@@ -41,6 +41,19 @@ def test_options_change_the_measurement_and_restore_the_model() -> None:
     torch.testing.assert_close(model[1].running_mean, statistics)  # trained statistics restored
 
 
+def test_verified_programming_is_measured_and_reports_its_pulses() -> None:
+    model, batches = _setup()
+    plain = accuracy_after_drift(model, batches, {"1 s": 1.0}, repeats=2)
+    verified = accuracy_after_drift(model, batches, {"1 s": 1.0}, repeats=2,
+                                    verify=ProgramVerify(tolerance_us=0.2, max_iterations=20))
+    assert all(r["programming_pulses"] > 1.0 for r in verified)
+    assert "programming_pulses" not in plain[0]
+    assert [r["accuracy"] for r in plain] != [r["accuracy"] for r in verified]
+
+
 def test_drift_evaluation_validates_its_options() -> None:
     with pytest.raises(ValueError, match="recalibration_batches"):
         DriftEvaluation(recalibration_batches=-1)
+    with pytest.raises(ValueError, match="tolerance_us must be > 0"):
+        DriftEvaluation(verify_tolerance_us=0.0)
+    assert DriftEvaluation(verify_tolerance_us=0.5, verify_iterations=4).verify == ProgramVerify(0.5, 4)

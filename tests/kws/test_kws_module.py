@@ -90,13 +90,27 @@ def test_input_range_width_is_set_for_fine_tuning_and_refused_for_digital() -> N
 
     module = KeywordSpotter(preset="pcm_hwa", n_features=10, model_kwargs={"channels": 8, "blocks": 1},
                             input_range_std_alpha=10.0)
-    from memtorch_power.nn import analog_layers
+    from memtorch_power.nn.convert import analog_tiles
 
-    tiles = [tile for _, layer in analog_layers(module.network) for crossbar in layer.analog_crossbars()
-             for tile in crossbar.analog_tiles()]
+    tiles = analog_tiles(module.network)
     assert tiles and all(t.rpu_config.pre_post.input_range.init_std_alpha == 10.0 for t in tiles)
     default = KeywordSpotter(preset="pcm_hwa", n_features=10, model_kwargs={"channels": 8, "blocks": 1})
-    assert all(t.rpu_config.pre_post.input_range.init_std_alpha == 3.0
-               for _, layer in analog_layers(default.network) for c in layer.analog_crossbars() for t in c.analog_tiles())
+    assert all(t.rpu_config.pre_post.input_range.init_std_alpha == 3.0 for t in analog_tiles(default.network))
     with pytest.raises(ValueError, match="input_range_std_alpha needs a hardware-aware preset"):
         KeywordSpotter(preset="digital", n_features=10, input_range_std_alpha=10.0)
+
+
+def test_noise_ramp_up_scales_the_training_noise_per_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from memtorch_power.nn import weight_noise_std
+
+    module = _module(preset="pcm_hwa", noise_ramp_epochs=4)
+    module.log = lambda *args, **kwargs: None
+    full = 0.06  # pcm_hwa's weight noise
+    for epoch, share in ((0, 0.25), (2, 0.75), (3, 1.0), (9, 1.0)):
+        monkeypatch.setattr(KeywordSpotter, "current_epoch", property(lambda self, e=epoch: e))
+        module.on_train_epoch_start()
+        assert weight_noise_std(module.network) == pytest.approx([share * full] * len(weight_noise_std(module.network)))
+    with pytest.raises(ValueError, match="noise_ramp_epochs must be >= 0"):
+        _module(preset="pcm_hwa", noise_ramp_epochs=-1)
+    with pytest.raises(ValueError, match="no analog layer"):
+        _module(noise_ramp_epochs=3)  # digital: no training noise to ramp

@@ -121,6 +121,8 @@ def test_comparison_writes_one_table(speech_commands_root: Path, tmp_path: Path)
 def test_comparison_target_accuracy_is_a_fraction() -> None:
     with pytest.raises(ValueError, match="target_acc must be a fraction"):
         ComparisonConfig(root=".", target_acc=82.5)
+    with pytest.raises(ValueError, match="verify_tolerance_us must be > 0"):
+        ComparisonConfig(root=".", verify_tolerance_us=-0.5)
 
 
 def _digital_checkpoint(path: Path, n_features: int) -> KeywordSpotter:
