@@ -63,8 +63,7 @@ def _rows(path: Path) -> dict[str, dict]:
 def _seed_files() -> list[tuple[int, Path]]:
     """``(seed, results file)`` of the 10-MFCC ``kws_accuracy`` runs: seed 0's section and every
     ``kws_accuracy_seed<N>.json``, by seed."""
-    return [(0, RESULTS / "kws_accuracy.json")] + sorted(
-        (int(p.stem.rsplit("seed", 1)[1]), p) for p in RESULTS.glob("kws_accuracy_seed*.json"))
+    return [(0, RESULTS / "kws_accuracy.json")] + _numbered("kws_accuracy_seed")
 
 
 #: issue 15's targets: points below digital after each drift time

@@ -88,9 +88,11 @@ def accuracy_after_drift(
     try:
         for repeat in range(repeats):
             torch.manual_seed(seed + repeat)
-            pulses = {"programming_pulses": program_verified(model, verify)} if verify is not None else {}
             if verify is None:
                 program(model)
+                pulses = {}
+            else:
+                pulses = {"programming_pulses": program_verified(model, verify)}
             for label, seconds in times.items():
                 drift(model, seconds)
                 if recalibration is not None:

@@ -18,6 +18,31 @@ from memtorch_power.presets import get_preset
 DIGITAL = "digital"
 
 
+class TeacherEnsemble(nn.Module):
+    """Several frozen teachers as one: returns ``T * log(mean_i softmax(z_i / T))``, the logits
+    whose temperature-``T`` softmax is the mean of the teachers' temperature-``T`` softmaxes
+    (Hinton et al. 2015 distil from an ensemble's averaged soft targets).
+
+    Args:
+        teachers: networks of the same output size.
+        temperature: the distillation temperature ``T`` (> 0).
+    """
+
+    def __init__(self, teachers: list[nn.Module], temperature: float) -> None:
+        super().__init__()
+        if not teachers:
+            raise ValueError("TeacherEnsemble needs at least one teacher")
+        if temperature <= 0:
+            raise ValueError(f"TeacherEnsemble: temperature must be > 0, got {temperature}")
+        self.teachers = nn.ModuleList(teachers)
+        self.temperature = temperature
+
+    def forward(self, x: Tensor) -> Tensor:  # [B, ...] -> [B, classes]
+        t = self.temperature
+        probabilities = torch.stack([torch.softmax(teacher(x) / t, dim=-1) for teacher in self.teachers]).mean(0)
+        return t * probabilities.log()
+
+
 class KeywordSpotter(L.LightningModule):
     """A keyword-spotting classifier trained digitally or on a PCM preset.
 
@@ -54,12 +79,15 @@ class KeywordSpotter(L.LightningModule):
             the digital network to start from, e.g. hardware-aware fine-tuning of a
             digitally trained model; or the name of a shipped digital model
             (:mod:`memtorch_power.kws.pretrained`, e.g. ``"dscnn_logmel40"``).
-        distill_from: optional digital checkpoint (or ``state_dict``) of the same architecture
-            to distil from (knowledge distillation, Hinton et al. 2015, as used for
-            hardware-aware training of analog models by Rasch et al., Nature Communications 14,
-            5282, 2023): the training loss adds ``distill_weight * T^2 * KL(teacher || student)``
-            on temperature-``T`` softmaxes. The teacher is frozen, runs digitally, and is not
-            part of the checkpoint or of the energy report (its forward is training-host work).
+        distill_from: optional digital checkpoint (or ``state_dict``, or shipped model name) of
+            the same architecture to distil from (knowledge distillation, Hinton et al. 2015, as
+            used for hardware-aware training of analog models by Rasch et al., Nature
+            Communications 14, 5282, 2023): the training loss adds
+            ``distill_weight * T^2 * KL(teacher || student)`` on temperature-``T`` softmaxes. A
+            list of several distils from their ensemble: the teacher distribution is the mean of
+            the teachers' temperature-``T`` softmaxes (:class:`TeacherEnsemble`). Teachers are
+            frozen, run digitally, and are not part of the checkpoint or of the energy report
+            (their forward is training-host work).
         distill_weight: weight of the distillation term in [0, 1]; the label loss gets
             ``1 - distill_weight``. 0 disables distillation.
         distill_temperature: softmax temperature ``T`` (> 0) of teacher and student.
@@ -93,7 +121,7 @@ class KeywordSpotter(L.LightningModule):
         label_smoothing: float = 0.0,
         mixup_alpha: float = 0.0,
         init_from: str | None = None,
-        distill_from: str | None = None,
+        distill_from: str | list[str] | None = None,
         distill_weight: float = 0.5,
         distill_temperature: float = 4.0,
         input_range_std_alpha: float | None = None,
@@ -129,10 +157,15 @@ class KeywordSpotter(L.LightningModule):
         self.__dict__["_full_noise"] = weight_noise_std(self.network) if noise_ramp_epochs else None
         # the frozen digital teacher: kept out of the module tree (not saved, not counted)
         self.__dict__["_teacher"] = None
-        if distill_from:
-            teacher = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
-            teacher.load_state_dict(digital_state_dict(distill_from))
-            self.__dict__["_teacher"] = teacher.eval().requires_grad_(False)
+        sources = [distill_from] if isinstance(distill_from, str) else list(distill_from or [])
+        if sources:
+            teachers = []
+            for source in sources:
+                teacher = build_model(model, num_classes=num_classes, n_features=n_features, **(model_kwargs or {}))
+                teacher.load_state_dict(digital_state_dict(source))
+                teachers.append(teacher)
+            ensemble = teachers[0] if len(teachers) == 1 else TeacherEnsemble(teachers, distill_temperature)
+            self.__dict__["_teacher"] = ensemble.eval().requires_grad_(False)
         self.loss = nn.CrossEntropyLoss()
         self.train_loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         metric = dict(task="multiclass", num_classes=num_classes)

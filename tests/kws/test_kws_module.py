@@ -73,6 +73,30 @@ def test_distillation_adds_the_weighted_teacher_term(tmp_path) -> None:  # type:
     assert not any(p.requires_grad for p in student._teacher.parameters())
 
 
+def test_distillation_from_several_teachers_uses_their_mean_soft_targets(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = _teacher_file(tmp_path)
+    torch.manual_seed(6)
+    other = KeywordSpotter(model="dscnn", n_features=10, model_kwargs=SMALL)
+    second = tmp_path / "second.pt"
+    torch.save(other.network.state_dict(), second)
+    x, y = _batch()
+    student = _module(distill_from=[first, str(second)], distill_weight=1.0, distill_temperature=3.0)
+    student.log = lambda *args, **kwargs: None
+    student.eval()  # no dropout: the same student logits twice
+    loss = student.training_step((x, y), 0)
+    teachers = [_module(), _module()]
+    teachers[0].network.load_state_dict(torch.load(first)), teachers[1].network.load_state_dict(torch.load(second))
+    with torch.no_grad():
+        mean = torch.stack([torch.softmax(t.network.eval()(x) / 3, -1) for t in teachers]).mean(0)
+        single = torch.softmax(teachers[0].network(x) / 3, -1)
+    logits = student(x)
+    kl = torch.nn.functional.kl_div(torch.log_softmax(logits / 3, -1), mean, reduction="batchmean") * 9
+    torch.testing.assert_close(loss, kl, rtol=1e-4, atol=1e-5)
+    alone = torch.nn.functional.kl_div(torch.log_softmax(logits / 3, -1), single, reduction="batchmean") * 9
+    assert not torch.allclose(loss, alone)  # the second teacher counts
+    assert "_teacher" not in "".join(student.state_dict())
+
+
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("distill_weight", 1.5, "distill_weight must be in"),
     ("distill_temperature", 0.0, "distill_temperature must be > 0"),
