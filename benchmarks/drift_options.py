@@ -25,6 +25,7 @@ the digital model, the issue-15 targets and the energy per inference, and writes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -90,8 +91,7 @@ def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recal
     return {"checkpoint": checkpoint, "digital_checkpoint": digital, "test_clips": clips,
             "digital_accuracy": digital_acc, "hwa_forward_accuracy": hwa_acc, "repeats": repeats,
             "recalibration_batches": recalibration_batches, "rows": rows, "energy_per_inference": energy,
-            "verify": None if verify is None else {"tolerance_us": verify.tolerance_us,
-                                                   "max_iterations": verify.max_iterations}}
+            "verify": None if verify is None else dataclasses.asdict(verify)}
 
 
 def summary(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -209,7 +209,9 @@ def report_markdown(summaries: list[dict[str, Any]]) -> str:
             + (f"a different budget: its {s['centralised_epochs']} epochs ({s.get('centralised_lr_schedule') or 'constant'} learning rate) against "
                f"{s['rounds']} x {s['local_epochs']} ({s.get('lr_schedule', 'constant')} over rounds) here, so the per-round columns are not at equal epochs)" if s.get("centralised_budget_differs")
                else "same epochs)"))
-        lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures}{borrowed})", "",
+        wall_note = f"; wall time: {s['wall_note']}" if s.get("wall_note") else ""
+        lines += [f"**`{Path(s['config_file']).name}`** ({s['test_items']} test items; failures: {failures}{borrowed}"
+                  f"{wall_note})", "",
                   "| round | federated | centralised | nodes ok | node J |", "|---:|---:|---:|---:|---:|"]
         for r in s["per_round"]:
             lines.append(f"| {r['round']} | {_pct(r['federated'])} | {_pct(r['centralised'])} | {r['nodes_ok']} | "
@@ -226,6 +228,8 @@ def main() -> None:
     parser.add_argument("--keep-previous", action="store_true",
                         help="keep the rows of benchmarks/results/federated_scale.json for configs not given here "
                              "(their run folders may be gone) and let them lend their centralised baselines")
+    parser.add_argument("--wall-note", default="",
+                        help="a sentence on the machine's load while the given configs ran, shown with each of them")
     parser.add_argument("--train-centralised", action="store_true",
                         help="give runs without a centralised baseline their own (same clips, epochs and schedule)")
     args = parser.parse_args()
@@ -241,7 +245,11 @@ def main() -> None:
                 report["wall_s"] = timed.get(str(Path(report["config_file"])))
     lenders = [report_from_summary(row) for row in previous]
     borrow_centralised(reports + [lender for lender in lenders if lender["centralised"]])
-    summaries = previous + [summarise(r) for r in reports]
+    current = [summarise(r) for r in reports]
+    if args.wall_note:  # what else ran beside these runs (their wall times, not their accuracies)
+        for summary in current:
+            summary["wall_note"] = args.wall_note
+    summaries = previous + current
     save_results("federated_scale", {"runs": summaries})
     text = report_markdown(summaries)
     update_summary("federated_scale", text)
