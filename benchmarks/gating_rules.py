@@ -195,10 +195,11 @@ def measure(checkpoint: str, run_root: Path, split: str, dense_minutes: float, s
     return result
 
 
-def report_markdown(result: dict[str, Any]) -> str:
-    """The BENCHMARKS.md section."""
+def report_markdown(result: dict[str, Any], name: str = "gating_rules") -> str:
+    """The BENCHMARKS.md section (``name``: its results file, named in the heading unless the default)."""
     chosen = result["chosen"]
-    lines = ["## Wake-word decision rule, chosen on validation streams (`benchmarks/gating_rules.py`)", "",
+    suffix = "" if name == "gating_rules" else f": `{name}`"
+    lines = [f"## Wake-word decision rule, chosen on validation streams (`benchmarks/gating_rules.py`){suffix}", "",
              f"Detector checkpoint `{result['checkpoint']}`; streams from the **{result['split']}** split (its clips, "
              f"its region of the noise recordings): dense {result['dense_minutes']:g} min (6 clips/min, 20 % other "
              f"words), sparse {result['sparse_hours']:g} h (1 clip/min, 90 % other words). Per rule: the threshold "
@@ -263,12 +264,15 @@ def main() -> None:
     parser.add_argument("--run-root", default="runs/gating_rules", help="where the scored posteriors are cached")
     parser.add_argument("--second-checkpoint", default=None,
                         help="an independently trained KeywordSpotter: also evaluate it alone and as a two-pass check")
+    parser.add_argument("--name", default="gating_rules",
+                        help="results file and BENCHMARKS.md section (gating_streams.py --rule-from reads "
+                             "benchmarks/results/gating_rules.json: give other detectors' comparisons their own name)")
     args = parser.parse_args()
     result = measure(args.checkpoint, Path(args.run_root), args.split, args.dense_minutes, args.sparse_hours,
                      args.second_checkpoint)
-    save_results("gating_rules", result)
-    text = report_markdown(result)
-    update_summary("gating_rules", text)
+    save_results(args.name, result)
+    text = report_markdown(result, args.name)
+    update_summary(args.name, text)
     print(text)
 
 

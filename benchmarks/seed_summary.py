@@ -39,7 +39,7 @@ from pathlib import Path
 import scipy.stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, update_summary  # noqa: E402
+from _common import DRIFT_TARGETS, RESULTS, update_summary  # noqa: E402
 
 PRESET = "pcm_mixed_precision"
 #: the exact-SGD control of issue 12: ``benchmarks/kws_accuracy.py --presets ideal --training
@@ -66,8 +66,6 @@ def _seed_files() -> list[tuple[int, Path]]:
     return [(0, RESULTS / "kws_accuracy.json")] + _numbered("kws_accuracy_seed")
 
 
-#: issue 15's targets: points below digital after each drift time
-DRIFT_TARGETS = {"1 s": 1.0, "1 day": 2.0, "1 year": 4.0}
 #: the option the ``kws_accuracy`` runs measure (their ``DriftEvaluation``: global compensation,
 #: batch norms re-estimated after drift)
 KWS_ACCURACY_OPTION = "global + BN"
@@ -118,7 +116,8 @@ def logmel40_seeds() -> tuple[list[dict], list[dict]]:
     return sorted(counted, key=lambda r: r["seed"]), earlier
 
 
-def _drift_row(run: dict, option: str) -> str:
+def drift_row(run: dict, option: str) -> str:
+    """One table row: a seed's digital and pcm_hwa accuracies through drift under ``option``."""
     s = run["options"][option]
     gaps = " / ".join(f"{100 * (run['digital'] - s[t][0]):.2f}" for t in DRIFT_TARGETS)
     return (f"| {run['seed']} | {option} | {100 * run['digital']:.2f} % | {100 * s['1 s'][0]:.2f} % | "
@@ -126,21 +125,22 @@ def _drift_row(run: dict, option: str) -> str:
             f"{run['clips']}, {run['programmings']} | {run['source']} |")
 
 
-def _verdicts(runs: list[dict], option: str) -> list[str]:
+def drift_verdicts(runs: list[dict], option: str) -> list[str]:
     """Issue 15's drift and spread targets for one option, on the mean over ``runs``."""
     lines = []
     for t, limit in DRIFT_TARGETS.items():
         gaps = [100 * (r["digital"] - r["options"][option][t][0]) for r in runs]
         lines.append(f"  - {'after programming' if t == '1 s' else 'after ' + t} within {limit:g} point(s) of digital: "
-                     f"{_mean_std_short(gaps)} points below (negative: above) {'✓' if statistics.fmean(gaps) <= limit else '✗'}")
+                     f"{mean_std_short(gaps)} points below (negative: above) {'✓' if statistics.fmean(gaps) <= limit else '✗'}")
     spreads = [100 * r["options"][option]["1 day"][1] for r in runs]
-    lines.append(f"  - spread between programmings at 1 day under 1 point: {_mean_std_short(spreads)} points; "
+    lines.append(f"  - spread between programmings at 1 day under 1 point: {mean_std_short(spreads)} points; "
                  f"{sum(v < 1.0 for v in spreads)} of {len(spreads)} seeds under 1 (largest {max(spreads):.2f}) "
                  f"{'✓' if max(spreads) < 1.0 else '✗'}")
     return lines
 
 
-def _mean_std_short(values: list[float]) -> str:
+def mean_std_short(values: list[float]) -> str:
+    """``mean ± standard deviation`` (the deviation only for several values), 2 decimals."""
     spread = f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else ""
     return f"{statistics.fmean(values):.2f}{spread}"
 
@@ -154,15 +154,15 @@ def logmel40_section(counted: list[dict], earlier: list[dict]) -> str:
     header = ["| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
               "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
               "|---:|---|---:|---:|---:|---:|---|---|---|"]
-    lines = header + [_drift_row(run, option) for option in OPTIONS for run in counted if option in run["options"]]
+    lines = header + [drift_row(run, option) for option in OPTIONS for run in counted if option in run["options"]]
     digital = [100 * r["digital"] for r in counted]
-    verdicts = [f"- digital ≥ 91 %: {_mean_std_short(digital)} % over {len(counted)} seed(s) "
+    verdicts = [f"- digital ≥ 91 %: {mean_std_short(digital)} % over {len(counted)} seed(s) "
                 f"{'✓' if statistics.fmean(digital) >= 91.0 else '✗'}"]
     for option in OPTIONS:
         runs = [r for r in counted if option in r["options"]]
         if runs:
             verdicts.append(f"- `{option}` ({len(runs)} seed(s)):")
-            verdicts += _verdicts(runs, option)
+            verdicts += drift_verdicts(runs, option)
     verify = next((r["verify"] for r in counted if r.get("verify")), None)
     verify_text = (f"{verify['tolerance_us']:g} µS off its target, at most {verify['max_iterations']} programmings"
                    if verify else "a tolerance off its target")
@@ -184,7 +184,7 @@ def logmel40_section(counted: list[dict], earlier: list[dict]) -> str:
     if earlier:
         text += ("\nEarlier runs of the same seeds (their checkpoints were lost with a machine, so the seeds were "
                  "trained again to measure every option; not counted above, listed so that every run is reported):\n\n"
-                 + "\n".join(header + [_drift_row(run, option) for run in earlier for option in run["options"]]) + "\n")
+                 + "\n".join(header + [drift_row(run, option) for run in earlier for option in run["options"]]) + "\n")
     return text
 
 

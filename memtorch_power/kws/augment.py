@@ -1,6 +1,7 @@
-"""Batched waveform augmentation: random time shift, speed perturbation and background-noise mixing.
+"""Batched waveform augmentation: random time shift, speed perturbation, background-noise
+mixing, and time-reversed words as extra negatives.
 
-Both modules act on float waveform batches ``[batch, samples]`` (values in
+The waveform modules act on float waveform batches ``[batch, samples]`` (values in
 [-1, 1]) on any device, draw their random numbers from their own CPU
 :class:`torch.Generator` (so a seed makes them reproducible regardless of the
 global RNG and of the device), and always augment when called: the caller decides
@@ -15,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TimeShift", "SpeedPerturb", "BackgroundNoise"]
+__all__ = ["TimeShift", "SpeedPerturb", "BackgroundNoise", "ReversedNegatives"]
 
 
 def _generator(seed: int | None) -> torch.Generator:
@@ -221,3 +222,51 @@ class BackgroundNoise(nn.Module):
             gain = torch.sqrt(p_signal / (p_noise * 10.0 ** (snr_db / 10.0)))
         gain = gain * apply.to(x.device, x.dtype)
         return (x + gain.unsqueeze(1) * segment).clamp(-1.0, 1.0)
+
+
+class ReversedNegatives(nn.Module):
+    """Time-reversed words as extra negatives for a keyword spotter's ``_unknown_`` class.
+
+    Each example whose label is in ``source_labels`` is, with probability ``prob``,
+    played backwards and relabelled ``target_label``. Speech Commands' 12-class
+    protocol has few other-word clips (238 in the training split of
+    ``speech_commands_mini``); a reversed word keeps the spectrum and loudness of
+    speech but is no word of the vocabulary, so it widens what the model learns to
+    reject (a heuristic of this project, measured in ``docs/kws_accuracy_notes.md``,
+    not a published recipe). Leave out of ``source_labels`` the words whose
+    reversal sounds like a keyword (``no`` backwards is close to "own"/"on", ``on``
+    backwards to "no").
+
+    Args:
+        prob: probability that an eligible example is reversed, in [0, 1].
+        source_labels: labels of the examples that may be reversed (may include
+            ``target_label``: a reversed other word stays an other word).
+        target_label: label of a reversed example.
+        seed: seed of the module's generator (None: random).
+    """
+
+    def __init__(self, prob: float, source_labels: Sequence[int], target_label: int,
+                 seed: int | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f"prob must be in [0, 1], got {prob}")
+        self.prob = float(prob)
+        self.register_buffer("source_labels", torch.tensor(sorted(set(source_labels)), dtype=torch.long),
+                             persistent=False)
+        self.target_label = int(target_label)
+        self.generator = _generator(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random sequence from ``seed``."""
+        self.generator.manual_seed(seed)
+
+    def forward(self, x: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """Return ``(waveforms, labels)`` with the drawn examples reversed and relabelled
+        (new tensors; the inputs are left alone)."""
+        _check_batch(x)
+        if labels.shape != x.shape[:1]:
+            raise ValueError(f"expected one label per waveform, got {tuple(labels.shape)} for {tuple(x.shape)}")
+        draw = torch.rand(x.shape[0], generator=self.generator).to(x.device) < self.prob
+        flip = draw & torch.isin(labels, self.source_labels.to(labels.device))
+        out = torch.where(flip.unsqueeze(1), x.flip(1), x)
+        return out, torch.where(flip, torch.full_like(labels, self.target_label), labels)

@@ -22,12 +22,12 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from memtorch_power.kws.augment import BackgroundNoise, SpeedPerturb, TimeShift
+from memtorch_power.kws.augment import BackgroundNoise, ReversedNegatives, SpeedPerturb, TimeShift
 from memtorch_power.kws.audio import PCM16_SCALE
 from memtorch_power.kws.dataset import SpeechCommandsDataset, TensorPairDataset, collate_batch
 from memtorch_power.kws.download import download_speech_commands, is_speech_commands_root
 from memtorch_power.kws.features import build_feature_extractor
-from memtorch_power.kws.labels import class_names, normalize_protocol
+from memtorch_power.kws.labels import KEYWORDS, SILENCE_LABEL, UNKNOWN_LABEL, class_names, normalize_protocol
 from memtorch_power.kws.noise import load_background_noise, noise_for_split
 from memtorch_power.kws.splits import scan_clips, split_clips
 
@@ -82,6 +82,14 @@ class SpeechCommandsDataModule(L.LightningDataModule):
             an empty list disables it.
         max_cache_mb: memory bound for each split's waveform cache and feature
             cache, MiB.
+        reversed_negatives: probability that a training keyword or other-word clip is
+            played backwards and labelled ``_unknown_`` (:class:`ReversedNegatives`;
+            12-class protocol and ``augment=True`` only); 0 disables it.
+        reversed_exclude: keywords never reversed (their reversal sounds like a keyword).
+        train_on_validation: train on the training and validation clips together, for a
+            final model once every setting has been chosen on validation (the validation
+            metrics then score training data: keep the last epoch, not the best-validation
+            one). The test split is never trained on.
     """
 
     def __init__(
@@ -106,6 +114,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         freq_masks: int = 0,
         freq_mask_bins: int = 8,
         speed_factors: list[float] | None = None,
+        reversed_negatives: float = 0.0,
+        reversed_exclude: tuple[str, ...] = ("no", "on"),
+        train_on_validation: bool = False,
     ) -> None:
         super().__init__()
         self.protocol = normalize_protocol(protocol)
@@ -115,6 +126,7 @@ class SpeechCommandsDataModule(L.LightningDataModule):
             raise ValueError(f"num_workers must be >= 0, got {num_workers}")
         for name, value in (
             ("noise_prob", noise_prob), ("silence_share", silence_share), ("unknown_share", unknown_share),
+            ("reversed_negatives", reversed_negatives),
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {value}")
@@ -135,6 +147,16 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         if speed_factors and any(not f > 0 for f in speed_factors):
             raise ValueError(f"speed_factors must all be > 0, got {speed_factors}")
         self.speed_factors = list(speed_factors or [])
+        if reversed_negatives > 0 and self.protocol != "12":
+            raise ValueError("reversed_negatives needs the 12-class protocol (it labels reversed words _unknown_)")
+        if reversed_negatives > 0 and not augment:
+            raise ValueError("reversed_negatives needs augment=True (it acts on training waveforms)")
+        unknown_words = sorted(set(reversed_exclude) - set(KEYWORDS))
+        if unknown_words:
+            raise ValueError(f"reversed_exclude names words that are not keywords: {unknown_words}")
+        self.reversed_negatives, self.reversed_exclude = reversed_negatives, tuple(reversed_exclude)
+        self.negatives: ReversedNegatives | None = None
+        self.train_on_validation = train_on_validation
         self.silence_share, self.unknown_share = silence_share, unknown_share
         self.download, self.cache_audio, self.max_cache_mb = download, cache_audio, max_cache_mb
         self.sample_rate, self.num_samples = 16000, 16000
@@ -205,13 +227,19 @@ class SpeechCommandsDataModule(L.LightningDataModule):
                 self.datasets[split] = self._build(split)
         if "training" in splits and self.augment and self.augmenter is None:
             self.augmenter = self._build_augmenter()
+            if self.reversed_negatives > 0:
+                self.negatives = self._build_negatives()
 
     def _build(self, split: str) -> Dataset:
         train = split == "training"
         t0 = time.perf_counter()
         assert self._clips is not None
+        clips = self._clips[split]
+        if train and self.train_on_validation:
+            clips = sorted(clips + self._clips["validation"])
+            log.warning("training on the training and validation clips: validation metrics score training data")
         dataset = SpeechCommandsDataset(
-            self.root, split, self._clips[split], self.protocol,
+            self.root, split, clips, self.protocol,
             silence_share=self.silence_share, unknown_share=self.unknown_share,
             noise=self._noise, seed=self.seed,
             random_silence=train and self.augment,
@@ -254,6 +282,12 @@ class SpeechCommandsDataModule(L.LightningDataModule):
             log.warning("no _background_noise_ recordings in %s: noise augmentation is off", self.root)
         return nn.Sequential(*steps)
 
+    def _build_negatives(self) -> ReversedNegatives:
+        names = self.class_names
+        sources = [i for i, name in enumerate(names)
+                   if name != SILENCE_LABEL and name not in self.reversed_exclude]
+        return ReversedNegatives(self.reversed_negatives, sources, names.index(UNKNOWN_LABEL), seed=self.seed + 3)
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if split not in self.datasets:
             raise RuntimeError(f"call setup() before asking for the {split} dataloader")
@@ -291,6 +325,8 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         if x.dim() == 4:
             return x, y
         wave = x.to(torch.float32) / PCM16_SCALE if not x.is_floating_point() else x
+        if train and self.negatives is not None:
+            wave, y = self.negatives(wave, y)
         if train and self.augmenter is not None:
             self.augmenter.to(wave.device)
             wave = self.augmenter(wave)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from memtorch_power.kws.augment import BackgroundNoise, SpeedPerturb, TimeShift
+from memtorch_power.kws.augment import BackgroundNoise, ReversedNegatives, SpeedPerturb, TimeShift
 
 
 def _waves(batch: int = 8) -> torch.Tensor:
@@ -133,3 +133,29 @@ def test_speed_perturb_reproducible_and_validated() -> None:
     torch.testing.assert_close(SpeedPerturb(seed=3)(x), SpeedPerturb(seed=3)(x))
     with pytest.raises(ValueError, match="speed factors must be"):
         SpeedPerturb((0.9, 0.0))
+
+
+def test_reversed_negatives_flip_and_relabel_only_source_examples() -> None:
+    x = torch.arange(6 * 5, dtype=torch.float32).reshape(6, 5) / 30
+    labels = torch.tensor([0, 1, 2, 10, 11, 1])
+    out, new = ReversedNegatives(1.0, source_labels=[0, 2, 11], target_label=11, seed=0)(x, labels)
+    flipped = torch.tensor([True, False, True, False, True, False])
+    torch.testing.assert_close(out[flipped], x[flipped].flip(1))
+    torch.testing.assert_close(out[~flipped], x[~flipped])
+    assert new.tolist() == [11, 1, 11, 10, 11, 1]
+    assert labels.tolist() == [0, 1, 2, 10, 11, 1]  # inputs left alone
+
+
+def test_reversed_negatives_probability_reproducible_and_validated() -> None:
+    x = torch.rand(4000, 3)
+    labels = torch.zeros(4000, dtype=torch.long)
+    module = ReversedNegatives(0.25, source_labels=[0], target_label=11, seed=3)
+    _, new = module(x, labels)
+    assert 0.22 < (new == 11).float().mean().item() < 0.28
+    module.reseed(3)
+    assert torch.equal(module(x, labels)[1], new)
+    assert torch.equal(ReversedNegatives(0.0, [0], 11)(x, labels)[1], labels)
+    with pytest.raises(ValueError, match="prob"):
+        ReversedNegatives(1.5, [0], 11)
+    with pytest.raises(ValueError, match="one label per waveform"):
+        module(x, labels[:10])

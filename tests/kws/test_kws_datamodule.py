@@ -234,3 +234,56 @@ def test_speed_perturbation_option(tiny_root: Path) -> None:
     assert not any(isinstance(m, SpeedPerturb) for m in SpeechCommandsDataModule(str(tiny_root))._build_augmenter())
     with pytest.raises(ValueError, match="speed_factors must all be > 0"):
         SpeechCommandsDataModule(str(tiny_root), speed_factors=[1.0, -0.9])
+
+
+def test_reversed_negatives_option(tiny_root: Path) -> None:
+    from memtorch_power.kws.labels import label_index
+
+    dm = SpeechCommandsDataModule(str(tiny_root), batch_size=64, noise_prob=0.0, max_shift_ms=0.0,
+                                  reversed_negatives=1.0)
+    dm.setup("fit")
+    assert dm.negatives is not None
+    batch = next(iter(dm.train_dataloader()))
+    x, y = dm.transform_batch(batch, train=True)
+    plain, y_plain = dm.transform_batch(batch, train=False)
+    unknown = label_index("_unknown_")
+    kept = torch.tensor([label_index(word) for word in ("_silence_", "no", "on")])  # never reversed
+    eligible = ~torch.isin(y_plain, kept)
+    assert eligible.any() and (~eligible).any()
+    assert (y[eligible] == unknown).all()
+    assert torch.equal(y[~eligible], y_plain[~eligible])
+    # a reversed clip's features are the plain clip's features played backwards (up to frame edges)
+    reversed_wave = batch[0][eligible].float().flip(1) / 32768
+    torch.testing.assert_close(x[eligible], dm.feature_extractor(reversed_wave))
+    torch.testing.assert_close(x[~eligible], plain[~eligible])
+    assert SpeechCommandsDataModule(str(tiny_root)).negatives is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"reversed_negatives": 1.2}, "reversed_negatives must be in"),
+     ({"reversed_negatives": 0.1, "protocol": "35"}, "12-class protocol"),
+     ({"reversed_negatives": 0.1, "augment": False}, "augment=True"),
+     ({"reversed_exclude": ("no", "cat")}, "not keywords: \\['cat'\\]")],
+)
+def test_reversed_negatives_bad_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SpeechCommandsDataModule("/does/not/matter", **kwargs)
+
+
+def test_train_on_validation_adds_validation_clips_to_training_only(tiny_root: Path) -> None:
+    from memtorch_power.kws.labels import KEYWORDS
+
+    plain = SpeechCommandsDataModule(str(tiny_root), batch_size=4)
+    plain.setup(None)
+    both = SpeechCommandsDataModule(str(tiny_root), batch_size=4, train_on_validation=True)
+    both.setup(None)
+    splits = plain._clips
+    assert splits is not None and splits["validation"]
+    train_clips = set(both.datasets["training"].items.clips)
+    validation_keywords = {c for c in splits["validation"] if c.split("/")[0] in KEYWORDS}
+    assert validation_keywords and validation_keywords <= train_clips
+    assert train_clips <= set(splits["training"]) | set(splits["validation"])
+    assert not train_clips & set(splits["testing"])
+    assert len(both.datasets["training"]) > len(plain.datasets["training"])
+    assert len(both.datasets["validation"]) == len(plain.datasets["validation"])

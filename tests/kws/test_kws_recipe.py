@@ -208,7 +208,9 @@ def test_every_recipe_config_builds_its_model_and_data(config: str, speech_comma
         args += ["--model.init_from", str(tmp_path / "digital.ckpt")]
     cli = KeywordSpottingCLI(KeywordSpotter, SpeechCommandsDataModule, run=False, args=args)
     assert cli.model.hparams.n_features == cli.datamodule.n_features
-    assert cli.model.hparams.preset == config.removesuffix(".yaml").removesuffix("_finetune").removesuffix("_logmel40")
+    preset = config.removesuffix(".yaml").removesuffix("_finetune").removesuffix("_trainval").removesuffix("_logmel40")
+    assert cli.model.hparams.preset == preset
+    assert cli.datamodule.train_on_validation == ("_trainval" in config)
     x = cli.datamodule.example_input(2)
     assert cli.model(x).shape == (2, 12)
     if fine_tuning:

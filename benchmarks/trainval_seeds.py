@@ -1,0 +1,163 @@
+"""The 40-log-mel recipes trained on the training and validation clips together, over seeds (issue 15).
+
+``digital_logmel40_trainval.yaml`` trains the digital DS-CNN with ``digital_logmel40.yaml``'s
+settings (chosen on validation) on the training and validation clips, keeping the last epoch;
+``pcm_hwa_logmel40_trainval_finetune.yaml`` fine-tunes ``pcm_hwa`` from it on the same clips and
+its ``DriftEvaluation`` programs it 5 times and drifts it (global compensation, batch norms
+re-estimated after drift). This script reads what the two recipe runs of one seed logged (the
+digital run's ``test/acc`` in ``metrics.csv``; the fine-tuned run's ``drift.json``), records them
+in ``benchmarks/results/kws_logmel40_trainval.json`` (one entry per seed, a seed measured again
+replaces its entry), and writes the BENCHMARKS.md section ``kws_logmel40_trainval`` with issue 15's
+targets judged on the mean over the recorded seeds, beside the same recipes trained on the training
+clips alone (``seed_summary.py --logmel40``'s seeds).
+
+    python recipes/kws.py fit --config recipes/configs/digital_logmel40_trainval.yaml --seed_everything N --data.seed N
+    python recipes/kws.py fit --config recipes/configs/pcm_hwa_logmel40_trainval_finetune.yaml --seed_everything N --data.seed N
+    .venv/bin/python benchmarks/trainval_seeds.py --seed N \\
+        --digital-run runs/kws_digital_logmel40_trainval/version_K \\
+        --pcm-run runs/kws_pcm_hwa_logmel40_trainval_finetune/version_K
+    .venv/bin/python benchmarks/trainval_seeds.py          # the section from the recorded seeds
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DRIFT_TARGETS, RESULTS, save_results, update_summary  # noqa: E402
+from seed_summary import KWS_ACCURACY_OPTION, drift_row, drift_verdicts, logmel40_seeds, mean_std_short  # noqa: E402
+
+NAME = "kws_logmel40_trainval"
+
+
+def _test_accuracy(run: Path) -> float:
+    """The ``test/acc`` a recipe run logged (its last one)."""
+    path = run / "metrics.csv"
+    if not path.is_file():
+        raise SystemExit(f"{run}: no metrics.csv (is this a recipe run folder, runs/<name>/version_<k>?)")
+    values = [float(row["test/acc"]) for row in csv.DictReader(path.open()) if row.get("test/acc")]
+    if not values:
+        raise SystemExit(f"{path}: no test/acc row (the run was not tested)")
+    return values[-1]
+
+
+def _data_config(run: Path) -> dict[str, Any]:
+    """The ``data`` block of the run's ``config.yaml`` (LightningCLI writes it)."""
+    path = run / "config.yaml"
+    if not path.is_file():
+        raise SystemExit(f"{run}: no config.yaml (is this a recipe run folder, runs/<name>/version_<k>?)")
+    return yaml.safe_load(path.read_text()).get("data") or {}
+
+
+def _test_items(data: dict[str, Any]) -> int:
+    """Items of the test split the run was tested on (its data root and protocol)."""
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+
+    module = SpeechCommandsDataModule(data["root"], protocol=str(data.get("protocol", "12")), augment=False,
+                                      features=data.get("features", "mfcc"), n_features=data.get("n_features", 40))
+    module.setup("test")
+    return len(module.datasets["testing"])
+
+
+def read_seed(seed: int, digital_run: Path, pcm_run: Path) -> dict[str, Any]:
+    """One seed's record from its two recipe runs.
+
+    Raises:
+        SystemExit: a run folder lacks what the recipes write, or was not trained on validation too.
+    """
+    for run in (digital_run, pcm_run):
+        if not _data_config(run).get("train_on_validation"):
+            raise SystemExit(f"{run}: config.yaml does not set data.train_on_validation: true")
+    drift_path = pcm_run / "drift.json"
+    if not drift_path.is_file():
+        raise SystemExit(f"{pcm_run}: no drift.json (the fine-tuning config's DriftEvaluation writes it)")
+    drift = json.loads(drift_path.read_text())
+    summary = {s["time"]: (s["accuracy_mean"], s["accuracy_std"]) for s in drift["summary"]}
+    missing = [t for t in DRIFT_TARGETS if t not in summary]
+    if missing:
+        raise SystemExit(f"{drift_path}: no drift time(s) {missing}")
+    repeats = {s["repeats"] for s in drift["summary"]}
+    return {"seed": seed, "digital": _test_accuracy(digital_run), "hwa_forward": drift["reference_accuracy"],
+            "programmings": min(repeats), "clips": _test_items(_data_config(digital_run)), "digital_run": str(digital_run),
+            "pcm_run": str(pcm_run), "drift": {t: list(summary[t]) for t in DRIFT_TARGETS}}
+
+
+def _as_seed_run(record: dict[str, Any]) -> dict[str, Any]:
+    """A record in ``seed_summary``'s run shape (one option: global + BN)."""
+    return {"seed": record["seed"], "digital": record["digital"], "clips": record["clips"],
+            "programmings": record["programmings"], "source": f"`{Path(record['pcm_run']).parent.name}`",
+            "options": {KWS_ACCURACY_OPTION: {t: tuple(v) for t, v in record["drift"].items()}}}
+
+
+def section(records: list[dict[str, Any]]) -> str:
+    """The ``kws_logmel40_trainval`` section."""
+    from memtorch_power.kws.compare_report import wilson_interval
+
+    runs = [_as_seed_run(r) for r in records]
+    header = ["| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
+              "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
+              "|---:|---|---:|---:|---:|---:|---|---|---|"]
+    rows = [drift_row(run, KWS_ACCURACY_OPTION) for run in runs]
+    digital = [100 * r["digital"] for r in records]
+    alone = {run["seed"]: 100 * run["digital"] for run in logmel40_seeds()[0]}
+    compared = [(r["seed"], 100 * r["digital"], alone[r["seed"]]) for r in records if r["seed"] in alone]
+    intervals = "; ".join(
+        f"seed {r['seed']} {100 * r['digital']:.2f} % [{100 * lo:.1f}, {100 * hi:.1f}]"
+        for r in records for lo, hi in [wilson_interval(r["digital"], r["clips"])])
+    lines = [f"- digital ≥ 91 %: {mean_std_short(digital)} % over {len(records)} seed(s) "
+             f"{'✓' if statistics.fmean(digital) >= 91.0 else '✗'} ({intervals})"]
+    if compared:
+        half_widths = [100 * (hi - lo) / 2 for r in records if r["seed"] in alone
+                       for lo, hi in [wilson_interval(r["digital"], r["clips"])]]
+        gains = [with_val - without for _, with_val, without in compared]
+        lines.append(f"- against the same seeds trained on the training clips alone (`kws_logmel40_seeds`): "
+                     + ", ".join(f"seed {s} {w:.2f} % vs {a:.2f} %" for s, w, a in compared)
+                     + f"; {mean_std_short(gains)} points, {sum(g > 0 for g in gains)} of {len(gains)} seeds higher; "
+                     f"differences larger than the half-width of one run's 95 % interval: "
+                     f"{sum(abs(g) > h for g, h in zip(gains, half_widths))} of {len(gains)}")
+    lines.append(f"- `{KWS_ACCURACY_OPTION}` ({len(runs)} seed(s)):")
+    lines += drift_verdicts(runs, KWS_ACCURACY_OPTION)
+    hwa = ", ".join(f"seed {r['seed']} {100 * r['hwa_forward']:.2f} %" for r in records)
+    return ("## 40 log-mel bands trained on training + validation clips, over seeds (`benchmarks/trainval_seeds.py`)\n\n"
+            "`digital_logmel40_trainval.yaml` and `pcm_hwa_logmel40_trainval_finetune.yaml`: the settings of "
+            "`digital_logmel40.yaml` / `pcm_hwa_logmel40_finetune.yaml` (all chosen on the validation split), trained "
+            "on the training and validation clips together, keeping the last epoch; "
+            "the test split is never trained on. `pcm_hwa` programmed 5 times per seed by the fine-tuning config's "
+            "`DriftEvaluation` (global drift compensation, batch norms re-estimated on 10 unlabelled training batches "
+            "after drift). Accuracies are means over the programmings; spread: their standard deviation (points); "
+            f"each accuracy has a 95 % interval of about ±2.3 points over the {records[0]['clips']} test clips. `pcm_hwa` with its "
+            f"training forward: {hwa}.\n\n" + "\n".join(header + rows)
+            + "\n\nTargets (issue 15), on the mean over seeds (± standard deviation over seeds):\n\n"
+            + "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, help="the seed both runs were made with (record it)")
+    parser.add_argument("--digital-run", type=Path, help="digital_logmel40_trainval.yaml's run folder (version_<k>)")
+    parser.add_argument("--pcm-run", type=Path, help="pcm_hwa_logmel40_trainval_finetune.yaml's run folder")
+    args = parser.parse_args()
+    path = RESULTS / f"{NAME}.json"
+    records = json.loads(path.read_text())["seeds"] if path.is_file() else []
+    if args.seed is not None:
+        if args.digital_run is None or args.pcm_run is None:
+            parser.error("--seed needs --digital-run and --pcm-run")
+        records = [r for r in records if r["seed"] != args.seed] + [read_seed(args.seed, args.digital_run, args.pcm_run)]
+        save_results(NAME, {"seeds": sorted(records, key=lambda r: r["seed"])})
+    if not records:
+        raise SystemExit(f"no seed recorded in {path}: give --seed, --digital-run and --pcm-run")
+    text = section(sorted(records, key=lambda r: r["seed"]))
+    update_summary(NAME, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
