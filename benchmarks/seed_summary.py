@@ -76,7 +76,7 @@ def _numbered(prefix: str) -> list[tuple[int, Path]]:
     return sorted((int(p.stem[len(prefix):]), p) for p in RESULTS.glob(f"{prefix}*.json") if p.stem[len(prefix):].isdigit())
 
 
-def _drift_options_run(path: Path, seed: int) -> dict:
+def drift_options_run(path: Path, seed: int) -> dict:
     """A seed measured by ``benchmarks/drift_options.py``: every retention option."""
     saved = json.loads(path.read_text())
     options: dict[str, dict[str, tuple[float, float]]] = {}
@@ -107,8 +107,8 @@ def logmel40_seeds() -> tuple[list[dict], list[dict]]:
     with that run; its ``kws_accuracy_logmel40_seedN`` run, a different training run of the same seed
     with one option, is listed as earlier. A seed with only a ``kws_accuracy`` run counts with it.
     """
-    counted = [_drift_options_run(RESULTS / "drift_options.json", 0)]
-    counted += [_drift_options_run(path, seed) for seed, path in _numbered("drift_options_seed")]
+    counted = [drift_options_run(RESULTS / "drift_options.json", 0)]
+    counted += [drift_options_run(path, seed) for seed, path in _numbered("drift_options_seed")]
     by_options = {run["seed"] for run in counted}
     earlier = []
     for seed, path in _numbered("kws_accuracy_logmel40_seed"):

@@ -33,9 +33,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DRIFT_TARGETS, RESULTS, save_results, update_summary  # noqa: E402
-from seed_summary import KWS_ACCURACY_OPTION, drift_row, drift_verdicts, logmel40_seeds, mean_std_short  # noqa: E402
+from seed_summary import (  # noqa: E402
+    KWS_ACCURACY_OPTION, drift_options_run, drift_row, drift_verdicts, logmel40_seeds, mean_std_short,
+)
 
 NAME = "kws_logmel40_trainval"
+#: ``benchmarks/drift_options.py --name <prefix><N>`` on seed N's two checkpoints: every retention option
+OPTIONS_PREFIX = "drift_options_trainval_seed"
 
 
 def _test_accuracy(run: Path) -> float:
@@ -125,6 +129,7 @@ def section(records: list[dict[str, Any]]) -> str:
                      f"{sum(abs(g) > h for g, h in zip(gains, half_widths))} of {len(gains)}")
     lines.append(f"- `{KWS_ACCURACY_OPTION}` ({len(runs)} seed(s)):")
     lines += drift_verdicts(runs, KWS_ACCURACY_OPTION)
+    options_text = _options_text(records)
     hwa = ", ".join(f"seed {r['seed']} {100 * r['hwa_forward']:.2f} %" for r in records)
     return ("## 40 log-mel bands trained on training + validation clips, over seeds (`benchmarks/trainval_seeds.py`)\n\n"
             "`digital_logmel40_trainval.yaml` and `pcm_hwa_logmel40_trainval_finetune.yaml`: the settings of "
@@ -136,7 +141,32 @@ def section(records: list[dict[str, Any]]) -> str:
             f"each accuracy has a 95 % interval of about ±2.3 points over the {records[0]['clips']} test clips. `pcm_hwa` with its "
             f"training forward: {hwa}.\n\n" + "\n".join(header + rows)
             + "\n\nTargets (issue 15), on the mean over seeds (± standard deviation over seeds):\n\n"
-            + "\n".join(lines) + "\n")
+            + "\n".join(lines) + "\n" + options_text)
+
+
+def _options_text(records: list[dict[str, Any]]) -> str:
+    """Every retention option where ``drift_options.py`` measured all recorded seeds' checkpoints
+    (``<OPTIONS_PREFIX><N>.json``); empty otherwise."""
+    paths = {r["seed"]: RESULTS / f"{OPTIONS_PREFIX}{r['seed']}.json" for r in records}
+    if not all(path.is_file() for path in paths.values()):
+        return ""
+    from drift_options import OPTIONS  # imports the package (aihwkit)
+
+    runs = [drift_options_run(path, seed) for seed, path in sorted(paths.items())]
+    batches = sorted({json.loads(path.read_text()).get("recalibration_batches") for path in paths.values()}, key=str)
+    header = ["| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
+              "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
+              "|---:|---|---:|---:|---:|---:|---|---|---|"]
+    rows = [drift_row(run, option) for option in OPTIONS for run in runs if option in run["options"]]
+    verdicts = []
+    for option in OPTIONS:
+        measured = [run for run in runs if option in run["options"]]
+        if len(measured) == len(runs):
+            verdicts.append(f"- `{option}` ({len(measured)} seed(s)):")
+            verdicts += drift_verdicts(measured, option)
+    return ("\nEvery retention option on the same checkpoints (`benchmarks/drift_options.py --name "
+            f"{OPTIONS_PREFIX}<N>`, a separate set of programmings per option; `+ BN`: batch norms re-estimated "
+            f"after drift on {' / '.join(map(str, batches))} unlabelled training batches):\n\n" + "\n".join(header + rows) + "\n\n" + "\n".join(verdicts) + "\n")
 
 
 def main() -> None:

@@ -63,3 +63,26 @@ def test_incomplete_runs_are_named(tiny_root: Path, tmp_path: Path, digital_kwar
                                              **pcm_kwargs})
     with pytest.raises(SystemExit, match=message):
         trainval_seeds.read_seed(0, digital, pcm)
+
+
+def test_every_retention_option_is_judged_once_all_seeds_have_a_drift_options_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trainval_seeds, "RESULTS", tmp_path)
+    drift = {"1 s": [0.9, 0.002], "1 day": [0.89, 0.002], "1 year": [0.87, 0.002]}
+    records = [{"seed": s, "digital": 0.91, "hwa_forward": 0.9, "programmings": 5, "clips": 714,
+                "digital_run": "d", "pcm_run": f"runs/p{s}/version_0", "drift": drift} for s in (0, 1)]
+    assert "Every retention option" not in trainval_seeds.section(records)
+
+    def options_run(seed: int, spread: float) -> dict:
+        summary = [{"option": option, "time": t, "mean": 0.905, "std": spread}
+                   for option in ("global + BN", "per_column + BN") for t in ("1 s", "1 day", "1 year")]
+        return {"digital_accuracy": 0.91, "test_clips": 714, "repeats": 5, "recalibration_batches": 20, "summary": summary}
+
+    (tmp_path / "drift_options_trainval_seed0.json").write_text(json.dumps(options_run(0, 0.003)))
+    assert "Every retention option" not in trainval_seeds.section(records)  # seed 1 not measured yet
+    (tmp_path / "drift_options_trainval_seed1.json").write_text(json.dumps(options_run(1, 0.012)))
+    text = trainval_seeds.section(records)
+    options = text.split("Every retention option", 1)[1]
+    assert "- `per_column + BN` (2 seed(s)):" in options and "- `global + BN` (2 seed(s)):" in options
+    assert "1 of 2 seeds under 1 (largest 1.20) ✗" in options and "on 20 unlabelled training batches" in options
+    assert "after programming within 1 point(s) of digital: 0.50 ± 0.00 points below (negative: above) ✓" in options
