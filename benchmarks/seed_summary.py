@@ -178,7 +178,9 @@ def logmel40_section(counted: list[dict], earlier: list[dict]) -> str:
             "a seed measured with every option is `drift_options_seed<N>` (on the checkpoints of "
             "`kws_accuracy_logmel40_rerun_seed<N>`), one measured with global + BN alone is `kws_accuracy_logmel40_seed<N>`. "
             "Accuracies are means over the programmings; spread: their standard deviation (points). "
-            "Each accuracy has a 95 % interval of about ±2.3 points over the 714 test clips.\n\n"
+            "Each accuracy has a 95 % interval of about ±2.3 points over the 714 test clips. These models were trained on "
+            "the training clips alone; the same recipes trained on the training and validation clips are in "
+            "`kws_logmel40_trainval` (`benchmarks/trainval_seeds.py`).\n\n"
             + "\n".join(lines) + "\n\nTargets (issue 15), on the mean over seeds (± standard deviation over seeds):\n\n"
             + "\n".join(verdicts) + "\n")
     if earlier:
