@@ -84,7 +84,7 @@ def drift_options_run(path: Path, seed: int) -> dict:
         options.setdefault(s["option"], {})[s["time"]] = (s["mean"], s["std"])
     return {"seed": seed, "digital": saved["digital_accuracy"], "clips": saved["test_clips"],
             "programmings": saved["repeats"], "source": f"`{path.stem}`", "options": options,
-            "verify": saved.get("verify")}
+            "verify": saved.get("verify"), "recalibration_batches": saved.get("recalibration_batches")}
 
 
 def _kws_accuracy_run(path: Path, seed: int) -> dict:
@@ -114,6 +114,14 @@ def logmel40_seeds() -> tuple[list[dict], list[dict]]:
     for seed, path in _numbered("kws_accuracy_logmel40_seed"):
         (earlier if seed in by_options else counted).append(_kws_accuracy_run(path, seed))
     return sorted(counted, key=lambda r: r["seed"]), earlier
+
+
+#: the head of a :func:`drift_row` table
+DRIFT_TABLE_HEADER = [
+    "| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
+    "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
+    "|---:|---|---:|---:|---:|---:|---|---|---|",
+]
 
 
 def drift_row(run: dict, option: str) -> str:
@@ -151,9 +159,7 @@ def logmel40_section(counted: list[dict], earlier: list[dict]) -> str:
     verdicts on the mean over seeds."""
     from drift_options import OPTIONS  # imports the package (aihwkit): only this section needs it
 
-    header = ["| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
-              "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
-              "|---:|---|---:|---:|---:|---:|---|---|---|"]
+    header = DRIFT_TABLE_HEADER
     lines = header + [drift_row(run, option) for option in OPTIONS for run in counted if option in run["options"]]
     digital = [100 * r["digital"] for r in counted]
     verdicts = [f"- digital ≥ 91 %: {mean_std_short(digital)} % over {len(counted)} seed(s) "

@@ -34,7 +34,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DRIFT_TARGETS, RESULTS, save_results, update_summary  # noqa: E402
 from seed_summary import (  # noqa: E402
-    KWS_ACCURACY_OPTION, drift_options_run, drift_row, drift_verdicts, logmel40_seeds, mean_std_short,
+    DRIFT_TABLE_HEADER, KWS_ACCURACY_OPTION, drift_options_run, drift_row, drift_verdicts, logmel40_seeds,
+    mean_std_short,
 )
 
 NAME = "kws_logmel40_trainval"
@@ -62,11 +63,11 @@ def _data_config(run: Path) -> dict[str, Any]:
 
 
 def _test_items(data: dict[str, Any]) -> int:
-    """Items of the test split the run was tested on (its data root and protocol)."""
+    """Items of the test split the run was tested on (its data settings; items are counted, no
+    clip is read and no feature computed)."""
     from memtorch_power.kws.datamodule import SpeechCommandsDataModule
 
-    module = SpeechCommandsDataModule(data["root"], protocol=str(data.get("protocol", "12")), augment=False,
-                                      features=data.get("features", "mfcc"), n_features=data.get("n_features", 40))
+    module = SpeechCommandsDataModule(**{**data, "cache_audio": False, "max_cache_mb": 0})
     module.setup("test")
     return len(module.datasets["testing"])
 
@@ -106,24 +107,21 @@ def section(records: list[dict[str, Any]]) -> str:
     from memtorch_power.kws.compare_report import wilson_interval
 
     runs = [_as_seed_run(r) for r in records]
-    header = ["| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
-              "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
-              "|---:|---|---:|---:|---:|---:|---|---|---|"]
     rows = [drift_row(run, KWS_ACCURACY_OPTION) for run in runs]
     digital = [100 * r["digital"] for r in records]
+    interval = {r["seed"]: wilson_interval(r["digital"], r["clips"]) for r in records}
     alone = {run["seed"]: 100 * run["digital"] for run in logmel40_seeds()[0]}
-    compared = [(r["seed"], 100 * r["digital"], alone[r["seed"]]) for r in records if r["seed"] in alone]
-    intervals = "; ".join(
-        f"seed {r['seed']} {100 * r['digital']:.2f} % [{100 * lo:.1f}, {100 * hi:.1f}]"
-        for r in records for lo, hi in [wilson_interval(r["digital"], r["clips"])])
+    compared = [r for r in records if r["seed"] in alone]
+    intervals = "; ".join(f"seed {r['seed']} {100 * r['digital']:.2f} % [{100 * interval[r['seed']][0]:.1f}, "
+                          f"{100 * interval[r['seed']][1]:.1f}]" for r in records)
     lines = [f"- digital ≥ 91 %: {mean_std_short(digital)} % over {len(records)} seed(s) "
              f"{'✓' if statistics.fmean(digital) >= 91.0 else '✗'} ({intervals})"]
     if compared:
-        half_widths = [100 * (hi - lo) / 2 for r in records if r["seed"] in alone
-                       for lo, hi in [wilson_interval(r["digital"], r["clips"])]]
-        gains = [with_val - without for _, with_val, without in compared]
+        gains = [100 * r["digital"] - alone[r["seed"]] for r in compared]
+        half_widths = [100 * (interval[r["seed"]][1] - interval[r["seed"]][0]) / 2 for r in compared]
         lines.append(f"- against the same seeds trained on the training clips alone (`kws_logmel40_seeds`): "
-                     + ", ".join(f"seed {s} {w:.2f} % vs {a:.2f} %" for s, w, a in compared)
+                     + ", ".join(f"seed {r['seed']} {100 * r['digital']:.2f} % vs {alone[r['seed']]:.2f} %"
+                                 for r in compared)
                      + f"; {mean_std_short(gains)} points, {sum(g > 0 for g in gains)} of {len(gains)} seeds higher; "
                      f"differences larger than the half-width of one run's 95 % interval: "
                      f"{sum(abs(g) > h for g, h in zip(gains, half_widths))} of {len(gains)}")
@@ -139,7 +137,7 @@ def section(records: list[dict[str, Any]]) -> str:
             "`DriftEvaluation` (global drift compensation, batch norms re-estimated on 10 unlabelled training batches "
             "after drift). Accuracies are means over the programmings; spread: their standard deviation (points); "
             f"each accuracy has a 95 % interval of about ±2.3 points over the {records[0]['clips']} test clips. `pcm_hwa` with its "
-            f"training forward: {hwa}.\n\n" + "\n".join(header + rows)
+            f"training forward: {hwa}.\n\n" + "\n".join(DRIFT_TABLE_HEADER + rows)
             + "\n\nTargets (issue 15), on the mean over seeds (± standard deviation over seeds):\n\n"
             + "\n".join(lines) + "\n" + options_text)
 
@@ -153,10 +151,7 @@ def _options_text(records: list[dict[str, Any]]) -> str:
     from drift_options import OPTIONS  # imports the package (aihwkit)
 
     runs = [drift_options_run(path, seed) for seed, path in sorted(paths.items())]
-    batches = sorted({json.loads(path.read_text()).get("recalibration_batches") for path in paths.values()}, key=str)
-    header = ["| seed | option | digital test acc | pcm_hwa after programming | after 1 day (spread) | after 1 year | "
-              "gap after programming / 1 day / 1 year (points) | test clips, programmings | run |",
-              "|---:|---|---:|---:|---:|---:|---|---|---|"]
+    batches = sorted({run["recalibration_batches"] for run in runs}, key=str)
     rows = [drift_row(run, option) for option in OPTIONS for run in runs if option in run["options"]]
     verdicts = []
     for option in OPTIONS:
@@ -166,7 +161,7 @@ def _options_text(records: list[dict[str, Any]]) -> str:
             verdicts += drift_verdicts(measured, option)
     return ("\nEvery retention option on the same checkpoints (`benchmarks/drift_options.py --name "
             f"{OPTIONS_PREFIX}<N>`, a separate set of programmings per option; `+ BN`: batch norms re-estimated "
-            f"after drift on {' / '.join(map(str, batches))} unlabelled training batches):\n\n" + "\n".join(header + rows) + "\n\n" + "\n".join(verdicts) + "\n")
+            f"after drift on {' / '.join(map(str, batches))} unlabelled training batches):\n\n" + "\n".join(DRIFT_TABLE_HEADER + rows) + "\n\n" + "\n".join(verdicts) + "\n")
 
 
 def main() -> None:
