@@ -11,7 +11,11 @@ accuracy after each drift time, once per option:
 - ``+ verify`` (with ``--verify-tolerance-us``): the weights programmed with a verify loop that
   re-programs every device more than the tolerance off its target conductance
   (:mod:`memtorch_power.nn.program_verify`), with both compensations and the batch norms
-  re-estimated; the mean programming pulses per device are reported beside them.
+  re-estimated; the mean programming pulses per device are reported beside them;
+- ``+ 2 pairs``: every weight stored in two differential pairs of PCM devices, the four-device
+  unit cell of the HERMES chip that the ``hermes`` energy profile prices (Le Gallo et al., Nature
+  Electronics 6, 680, 2023; aihwkit ``NPairConductanceConverter``,
+  :func:`memtorch_power.nn.set_conductance_pairs`); the other options use aihwkit's single pair.
 
 Reports mean and spread over programmings, a 95 % Wilson interval over the test clips, the gap to
 the digital model, the issue-15 targets and the energy per inference, and writes
@@ -43,14 +47,17 @@ from memtorch_power.kws.module import KeywordSpotter  # noqa: E402
 from memtorch_power.kws.results import accuracy, datamodule_for, load_keyword_spotter  # noqa: E402
 from memtorch_power.nn import DRIFT_TIMES_S, ProgramVerify  # noqa: E402
 
-#: option label -> (drift compensation, recalibrate the batch norms after drift, verify loop)
-OPTIONS: dict[str, tuple[str, bool, bool]] = {
-    "global": ("global", False, False),
-    "per_column": ("per_column", False, False),
-    "global + BN": ("global", True, False),
-    "per_column + BN": ("per_column", True, False),
-    "global + BN + verify": ("global", True, True),
-    "per_column + BN + verify": ("per_column", True, True),
+#: option label -> (drift compensation, recalibrate the batch norms after drift, verify loop,
+#: differential pairs per weight)
+OPTIONS: dict[str, tuple[str, bool, bool, int]] = {
+    "global": ("global", False, False, 1),
+    "per_column": ("per_column", False, False, 1),
+    "global + BN": ("global", True, False, 1),
+    "per_column + BN": ("per_column", True, False, 1),
+    "global + BN + verify": ("global", True, True, 1),
+    "per_column + BN + verify": ("per_column", True, True, 1),
+    "global + BN + 2 pairs": ("global", True, False, 2),
+    "per_column + BN + 2 pairs": ("per_column", True, False, 2),
 }
 
 #: issue 15's targets: the most points below digital allowed at each time
@@ -58,9 +65,11 @@ TARGETS = DRIFT_TARGETS
 
 
 def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recalibration_batches: int,
-            root: str | None, verify: ProgramVerify | None = None) -> dict[str, Any]:
-    """Every option's accuracy rows, the references and the energy per inference; the ``+ verify``
-    options only with ``verify``."""
+            root: str | None, verify: ProgramVerify | None = None,
+            options: list[str] | None = None, split: str = "testing") -> dict[str, Any]:
+    """Every option's (or only ``options``') accuracy rows on ``split`` (``"testing"`` or
+    ``"validation"``), the references and the energy per inference; the ``+ verify`` options only
+    with ``verify``."""
     datamodule = datamodule_for(checkpoint, root, augment=False)
     datamodule.setup("fit")
     datamodule.setup("test")
@@ -68,19 +77,20 @@ def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recal
     hp = analog.hparams
     twin = KeywordSpotter(model=hp.model, preset="digital", num_classes=hp.num_classes, n_features=hp.n_features,
                           n_frames=hp.n_frames, model_kwargs=hp.model_kwargs, init_from=digital).eval()
-    digital_acc, clips = accuracy(twin, datamodule)
-    hwa_acc, _ = accuracy(analog, datamodule)
+    digital_acc, clips = accuracy(twin, datamodule, split)
+    hwa_acc, _ = accuracy(analog, datamodule, split)
+    loader = datamodule.test_dataloader() if split == "testing" else datamodule.val_dataloader()
     selected = {label: DRIFT_TIMES_S[label] for label in times}
     recalibration = FirstBatches(datamodule.train_dataloader(), recalibration_batches)
     rows: list[dict[str, Any]] = []
-    for option, (compensation, recalibrate, verified) in OPTIONS.items():
-        if verified and verify is None:
+    for option, (compensation, recalibrate, verified, pairs) in OPTIONS.items():
+        if (verified and verify is None) or (options is not None and option not in options):
             continue
         started = time.perf_counter()
-        for row in accuracy_after_drift(analog.network, datamodule.test_dataloader(), selected, repeats,
+        for row in accuracy_after_drift(analog.network, loader, selected, repeats,
                                         transform=datamodule.transform_batch, compensation=compensation,
                                         recalibration=recalibration if recalibrate else None,
-                                        verify=verify if verified else None):
+                                        verify=verify if verified else None, conductance_pairs=pairs):
             rows.append({"option": option, **row})
         print(f"{option}: {time.perf_counter() - started:.0f} s", flush=True)
     from memtorch_power.energy import energy_per_inference
@@ -88,7 +98,7 @@ def measure(checkpoint: str, digital: str, repeats: int, times: list[str], recal
     example = datamodule.example_input()
     per_inference = energy_per_inference(analog.network, example, "hermes", "a100_fp16")
     energy = {"analog_j": per_inference.analog_j, "digital_j": per_inference.digital_j}
-    return {"checkpoint": checkpoint, "digital_checkpoint": digital, "test_clips": clips,
+    return {"checkpoint": checkpoint, "digital_checkpoint": digital, "split": split, "test_clips": clips,
             "digital_accuracy": digital_acc, "hwa_forward_accuracy": hwa_acc, "repeats": repeats,
             "recalibration_batches": recalibration_batches, "rows": rows, "energy_per_inference": energy,
             "verify": None if verify is None else dataclasses.asdict(verify)}
@@ -116,22 +126,24 @@ def summary(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def markdown(result: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     digital, clips = result["digital_accuracy"], result["test_clips"]
+    on_test = result.get("split", "testing") == "testing"
+    items, acc = ("test clips", "test acc") if on_test else ("validation items", "validation acc")
     low, high = wilson_interval(digital, clips)
     energy = result["energy_per_inference"]
     lines = [
         "## PCM inference over time, per retention option (`benchmarks/drift_options.py`)",
         "",
         f"Checkpoint `{result['checkpoint']}` (pcm_hwa), its digital twin `{result['digital_checkpoint']}`; "
-        f"{clips} test clips, {result['repeats']} programmings per option (fresh programming noise each), "
+        f"{clips} {items}, {result['repeats']} programmings per option (fresh programming noise each), "
         f"batch-norm recalibration on {result['recalibration_batches']} unlabelled training batches. "
-        f"Intervals are 95 % Wilson intervals over the {clips} test clips (every programming is tested on the same "
+        f"Intervals are 95 % Wilson intervals over the {clips} {items} (every programming is tested on the same "
         f"clips, so they are not narrowed by the programmings); differences inside them are not improvements. "
         f"Digital: {100 * digital:.2f} % [{100 * low:.1f}, {100 * high:.1f}]; the HWA forward before "
         f"programming: {100 * result['hwa_forward_accuracy']:.2f} %. Energy per inference: "
         f"{1e6 * energy['analog_j']:.3g} µJ on PCM (hermes) against {1e6 * energy['digital_j']:.3g} µJ digital "
         f"(a100_fp16). Results in `benchmarks/results/drift_options.json`.",
         "",
-        "| option | time | test acc (mean over programmings) | 95 % interval (test clips) | std over programmings | below digital (points) | target |",
+        f"| option | time | {acc} (mean over programmings) | 95 % interval ({items}) | std over programmings | below digital (points) | target |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for row in rows:
@@ -149,6 +161,11 @@ def markdown(result: dict[str, Any], rows: list[dict[str, Any]]) -> str:
                   "taken as exact, and the measured error aihwkit's PCM model was fitted to may already include the "
                   "chip's own verify iterations: read these rows as the most more verify iterations could buy. The "
                   "energy profiles price programming at an assumed 10 program-and-verify iterations per device."]
+    if any(OPTIONS[row["option"]][3] > 1 for row in rows):
+        lines += ["", "`+ 2 pairs`: every weight in two differential pairs of PCM devices of equal significance that "
+                  "fill in turn (aihwkit `NPairConductanceConverter`), the four-device unit cell of the HERMES chip "
+                  "(Le Gallo et al., Nature Electronics 2023) that the `hermes` energy profile already prices: the "
+                  "energy per inference above holds for it. The other options simulate aihwkit's single pair."]
     lines += ["", "Spread target (issue 15): standard deviation over programmings under 1 point at 1 day.",
               "", "![accuracy against time after programming, per option](benchmarks/results/drift_options.png)"]
     return "\n".join(lines)
@@ -191,6 +208,10 @@ def main() -> None:
                         help="also measure programming with a verify loop at this tolerance (µS)")
     parser.add_argument("--verify-iterations", type=int, default=10,
                         help="programmings per device at most in the verify loop (default: %(default)s)")
+    parser.add_argument("--split", default="testing", choices=["testing", "validation"],
+                        help="the split measured (default: %(default)s; validation to choose between options)")
+    parser.add_argument("--options", nargs="+", choices=list(OPTIONS), default=None,
+                        help="measure only these options (default: all; the verify ones need --verify-tolerance-us)")
     parser.add_argument("--rerender", action="store_true",
                         help="rewrite the report from benchmarks/results/<name>.json without measuring again")
     args = parser.parse_args()
@@ -204,7 +225,7 @@ def main() -> None:
         verify = None if args.verify_tolerance_us is None else ProgramVerify(args.verify_tolerance_us,
                                                                              args.verify_iterations)
         result = measure(args.checkpoint, args.digital, args.repeats, args.times, args.recalibration_batches, args.root,
-                         verify)
+                         verify, args.options, args.split)
     rows = summary(result)
     save_results(args.name, {**result, "summary": rows})
     save_figure(plot(result, rows), RESULTS / f"{args.name}.png")

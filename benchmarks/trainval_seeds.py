@@ -39,8 +39,12 @@ from seed_summary import (  # noqa: E402
 )
 
 NAME = "kws_logmel40_trainval"
-#: ``benchmarks/drift_options.py --name <prefix><N>`` on seed N's two checkpoints: every retention option
-OPTIONS_PREFIX = "drift_options_trainval_seed"
+#: ``benchmarks/drift_options.py --name <prefix><N>`` on seed N's two checkpoints -> what that set of
+#: measurements compares (each set is judged once every recorded seed has it)
+OPTION_SETS = {
+    "drift_options_trainval_seed": "Every retention option",
+    "drift_pairs_trainval_seed": "One differential pair of PCM devices per weight against two (`+ 2 pairs`)",
+}
 
 
 def _test_accuracy(run: Path) -> float:
@@ -72,6 +76,23 @@ def _test_items(data: dict[str, Any]) -> int:
     return len(module.datasets["testing"])
 
 
+def _drift_settings(run: Path) -> dict[str, int]:
+    """The ``DriftEvaluation`` settings the fine-tuned run was tested with (its ``config.yaml``)."""
+    callbacks = (yaml.safe_load((run / "config.yaml").read_text()).get("trainer") or {}).get("callbacks") or []
+    for callback in callbacks:
+        if str(callback.get("class_path", "")).endswith("DriftEvaluation"):
+            init = callback.get("init_args") or {}
+            return {"recalibration_batches": int(init.get("recalibration_batches", 0)),
+                    "conductance_pairs": int(init.get("conductance_pairs", 1))}
+    raise SystemExit(f"{run}: config.yaml has no DriftEvaluation callback")
+
+
+def _option(record: dict[str, Any]) -> str:
+    """The retention option (``drift_options.OPTIONS``' label) a record's programmings measured."""
+    pairs = record.get("conductance_pairs", 1)
+    return KWS_ACCURACY_OPTION + (f" + {pairs} pairs" if pairs > 1 else "")
+
+
 def read_seed(seed: int, digital_run: Path, pcm_run: Path) -> dict[str, Any]:
     """One seed's record from its two recipe runs.
 
@@ -90,24 +111,33 @@ def read_seed(seed: int, digital_run: Path, pcm_run: Path) -> dict[str, Any]:
     if missing:
         raise SystemExit(f"{drift_path}: no drift time(s) {missing}")
     repeats = {s["repeats"] for s in drift["summary"]}
+    settings = _drift_settings(pcm_run)
+    if settings["recalibration_batches"] < 1:
+        raise SystemExit(f"{pcm_run}: its DriftEvaluation did not re-estimate the batch norms (recalibration_batches)")
     return {"seed": seed, "digital": _test_accuracy(digital_run), "hwa_forward": drift["reference_accuracy"],
             "programmings": min(repeats), "clips": _test_items(_data_config(digital_run)), "digital_run": str(digital_run),
-            "pcm_run": str(pcm_run), "drift": {t: list(summary[t]) for t in DRIFT_TARGETS}}
+            "pcm_run": str(pcm_run), "drift": {t: list(summary[t]) for t in DRIFT_TARGETS}, **settings}
 
 
 def _as_seed_run(record: dict[str, Any]) -> dict[str, Any]:
     """A record in ``seed_summary``'s run shape (one option: global + BN)."""
     return {"seed": record["seed"], "digital": record["digital"], "clips": record["clips"],
             "programmings": record["programmings"], "source": f"`{Path(record['pcm_run']).parent.name}`",
-            "options": {KWS_ACCURACY_OPTION: {t: tuple(v) for t, v in record["drift"].items()}}}
+            "options": {_option(record): {t: tuple(v) for t, v in record["drift"].items()}}}
 
 
 def section(records: list[dict[str, Any]]) -> str:
     """The ``kws_logmel40_trainval`` section."""
     from memtorch_power.kws.compare_report import wilson_interval
 
+    options = {_option(r) for r in records}
+    if len(options) != 1:
+        raise SystemExit(f"the recorded seeds were programmed with different options ({sorted(options)}): "
+                         "record every seed again with the same DriftEvaluation settings")
+    option = options.pop()
+    batches = {r["recalibration_batches"] for r in records}
     runs = [_as_seed_run(r) for r in records]
-    rows = [drift_row(run, KWS_ACCURACY_OPTION) for run in runs]
+    rows = [drift_row(run, option) for run in runs]
     digital = [100 * r["digital"] for r in records]
     interval = {r["seed"]: wilson_interval(r["digital"], r["clips"]) for r in records}
     alone = {run["seed"]: 100 * run["digital"] for run in logmel40_seeds()[0]}
@@ -125,33 +155,38 @@ def section(records: list[dict[str, Any]]) -> str:
                      + f"; {mean_std_short(gains)} points, {sum(g > 0 for g in gains)} of {len(gains)} seeds higher; "
                      f"differences larger than the half-width of one run's 95 % interval: "
                      f"{sum(abs(g) > h for g, h in zip(gains, half_widths))} of {len(gains)}")
-    lines.append(f"- `{KWS_ACCURACY_OPTION}` ({len(runs)} seed(s)):")
-    lines += drift_verdicts(runs, KWS_ACCURACY_OPTION)
-    options_text = _options_text(records)
+    lines.append(f"- `{option}` ({len(runs)} seed(s)):")
+    lines += drift_verdicts(runs, option)
+    options_text = "".join(_options_text(records, prefix, title) for prefix, title in OPTION_SETS.items())
     hwa = ", ".join(f"seed {r['seed']} {100 * r['hwa_forward']:.2f} %" for r in records)
     return ("## 40 log-mel bands trained on training + validation clips, over seeds (`benchmarks/trainval_seeds.py`)\n\n"
             "`digital_logmel40_trainval.yaml` and `pcm_hwa_logmel40_trainval_finetune.yaml`: the settings of "
             "`digital_logmel40.yaml` / `pcm_hwa_logmel40_finetune.yaml` (all chosen on the validation split), trained "
             "on the training and validation clips together, keeping the last epoch; "
-            "the test split is never trained on. `pcm_hwa` programmed 5 times per seed by the fine-tuning config's "
-            "`DriftEvaluation` (global drift compensation, batch norms re-estimated on 10 unlabelled training batches "
-            "after drift). Accuracies are means over the programmings; spread: their standard deviation (points); "
+            "the test split is never trained on. `pcm_hwa` programmed "
+            f"{' / '.join(str(n) for n in sorted({r['programmings'] for r in records}))} times per seed by the fine-tuning "
+            "config's `DriftEvaluation` (global drift compensation, batch norms re-estimated on "
+            f"{' / '.join(str(n) for n in sorted(batches))} unlabelled training batches after drift"
+            + (f"; each weight in {records[0]['conductance_pairs']} differential pairs of PCM devices, "
+               "`memtorch_power.nn.set_conductance_pairs`" if "pairs" in option else "")
+            + "). Accuracies are means over the programmings; spread: their standard deviation (points); "
             f"each accuracy has a 95 % interval of about ±2.3 points over the {records[0]['clips']} test clips. `pcm_hwa` with its "
             f"training forward: {hwa}.\n\n" + "\n".join(DRIFT_TABLE_HEADER + rows)
             + "\n\nTargets (issue 15), on the mean over seeds (± standard deviation over seeds):\n\n"
             + "\n".join(lines) + "\n" + options_text)
 
 
-def _options_text(records: list[dict[str, Any]]) -> str:
-    """Every retention option where ``drift_options.py`` measured all recorded seeds' checkpoints
-    (``<OPTIONS_PREFIX><N>.json``); empty otherwise."""
-    paths = {r["seed"]: RESULTS / f"{OPTIONS_PREFIX}{r['seed']}.json" for r in records}
+def _options_text(records: list[dict[str, Any]], prefix: str, title: str) -> str:
+    """The retention options ``drift_options.py`` measured on all recorded seeds' checkpoints
+    (``<prefix><N>.json``), judged over seeds; empty until every recorded seed has its file."""
+    paths = {r["seed"]: RESULTS / f"{prefix}{r['seed']}.json" for r in records}
     if not all(path.is_file() for path in paths.values()):
         return ""
     from drift_options import OPTIONS  # imports the package (aihwkit)
 
     runs = [drift_options_run(path, seed) for seed, path in sorted(paths.items())]
     batches = sorted({run["recalibration_batches"] for run in runs}, key=str)
+    programmings = sorted({run["programmings"] for run in runs})
     rows = [drift_row(run, option) for option in OPTIONS for run in runs if option in run["options"]]
     verdicts = []
     for option in OPTIONS:
@@ -159,9 +194,10 @@ def _options_text(records: list[dict[str, Any]]) -> str:
         if len(measured) == len(runs):
             verdicts.append(f"- `{option}` ({len(measured)} seed(s)):")
             verdicts += drift_verdicts(measured, option)
-    return ("\nEvery retention option on the same checkpoints (`benchmarks/drift_options.py --name "
-            f"{OPTIONS_PREFIX}<N>`, a separate set of programmings per option; `+ BN`: batch norms re-estimated "
-            f"after drift on {' / '.join(map(str, batches))} unlabelled training batches):\n\n" + "\n".join(DRIFT_TABLE_HEADER + rows) + "\n\n" + "\n".join(verdicts) + "\n")
+    return (f"\n{title} on the same checkpoints (`benchmarks/drift_options.py --name {prefix}<N>`, "
+            f"{' / '.join(map(str, programmings))} programmings per option and seed, a separate set per option; "
+            f"`+ BN`: batch norms re-estimated after drift on {' / '.join(map(str, batches))} unlabelled training "
+            "batches):\n\n" + "\n".join(DRIFT_TABLE_HEADER + rows) + "\n\n" + "\n".join(verdicts) + "\n")
 
 
 def main() -> None:

@@ -124,7 +124,8 @@ def run_preset(preset: str, config: ComparisonConfig, datamodule: SpeechCommands
     drift_report = DriftEvaluation(times=config.drift_times, repeats=config.drift_repeats, output_dir=str(folder),
                                    compensation=config.drift_compensation,
                                    recalibration_batches=config.recalibration_batches,
-                                   verify_tolerance_us=config.verify_tolerance_us)
+                                   verify_tolerance_us=config.verify_tolerance_us,
+                                   conductance_pairs=config.conductance_pairs)
     checkpoint = ModelCheckpoint(dirpath=folder / "checkpoints", monitor="val/acc", mode="max", filename="best")
     callbacks: list[L.Callback] = [
         checkpoint,

@@ -101,6 +101,9 @@ class ComparisonConfig:
         verify_tolerance_us: program with a verify loop that re-programs every device more than
             this many µS off its target conductance (:mod:`memtorch_power.nn.program_verify`);
             None: each device programmed once.
+        conductance_pairs: differential PCM pairs per weight the programmed chip stores (1:
+            aihwkit's single pair; 2: the four-device unit cell of the ``hermes`` profile;
+            :func:`memtorch_power.nn.set_conductance_pairs`).
         analog_profile: energy profile of the PCM system.
         digital_profile: energy profile of the digital baseline.
         output_dir: run folder for checkpoints, logs and the comparison report.
@@ -148,6 +151,7 @@ class ComparisonConfig:
     drift_compensation: DriftCompensation = "global"
     recalibration_batches: int = 0
     verify_tolerance_us: float | None = None
+    conductance_pairs: int = 1
     analog_profile: str = "hermes"
     digital_profile: str = "a100_fp16"
     output_dir: str = "runs/compare"
@@ -190,7 +194,7 @@ class ComparisonConfig:
             unknown = sorted(set(self.finetune_epochs) - set(self.start_from_digital))
             if unknown:
                 raise ValueError(f"finetune_epochs names presets that do not start from digital: {unknown}")
-        for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
+        for name in ("epochs", "batch_size", "drift_repeats", "n_features", "conductance_pairs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.drift_compensation not in get_args(DriftCompensation):

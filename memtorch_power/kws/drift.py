@@ -21,6 +21,7 @@ from memtorch_power.nn import (
     program,
     program_verified,
     recalibrate_batchnorm,
+    set_conductance_pairs,
     set_drift_compensation,
 )
 from memtorch_power.nn.inference import DriftCompensation
@@ -56,6 +57,7 @@ def accuracy_after_drift(
     compensation: DriftCompensation = "global",
     recalibration: Iterable[Batch] | None = None,
     verify: ProgramVerify | None = None,
+    conductance_pairs: int = 1,
 ) -> list[dict[str, float | str | int]]:
     """Program ``model`` ``repeats`` times (fresh programming noise each time) and measure the
     accuracy after each drift time.
@@ -73,6 +75,9 @@ def accuracy_after_drift(
             the trained statistics are restored afterwards. None: no recalibration.
         verify: program with a verify loop (:func:`memtorch_power.nn.program_verified`);
             None: each device programmed once.
+        conductance_pairs: differential PCM pairs per weight
+            (:func:`memtorch_power.nn.set_conductance_pairs`; 2: the four-device unit cell the
+            ``hermes`` energy profile prices; 1: aihwkit's single pair).
 
     Returns:
         One row per repeat and time: ``{"time", "t_seconds", "repeat", "accuracy"}``, with
@@ -83,6 +88,7 @@ def accuracy_after_drift(
     was_training = model.training
     model.eval()
     set_drift_compensation(model, compensation)
+    set_conductance_pairs(model, conductance_pairs)
     trained_norms = _norm_statistics(model) if recalibration is not None else None
     rows: list[dict[str, float | str | int]] = []
     try:
@@ -202,13 +208,19 @@ class DriftEvaluation(L.Callback):
             this many µS off its target, at most ``verify_iterations`` programmings per device
             (:mod:`memtorch_power.nn.program_verify`); None: each device programmed once.
         verify_iterations: programmings per device at most in the verify loop.
+        conductance_pairs: differential PCM pairs per weight (1: aihwkit's single pair; 2: the
+            four-device unit cell of the ``hermes`` profile; :func:`memtorch_power.nn.set_conductance_pairs`).
     """
 
     def __init__(self, times: list[str] | None = None, repeats: int = 3, output_dir: str | None = None,
                  compensation: DriftCompensation = "global", recalibration_batches: int = 0,
-                 verify_tolerance_us: float | None = None, verify_iterations: int = 10) -> None:
+                 verify_tolerance_us: float | None = None, verify_iterations: int = 10,
+                 conductance_pairs: int = 1) -> None:
         if recalibration_batches < 0:
             raise ValueError(f"DriftEvaluation: recalibration_batches must be >= 0, got {recalibration_batches}")
+        if isinstance(conductance_pairs, bool) or not isinstance(conductance_pairs, int) or conductance_pairs < 1:
+            raise ValueError(f"DriftEvaluation: conductance_pairs must be an integer >= 1, got {conductance_pairs!r}")
+        self.conductance_pairs = conductance_pairs
         self.verify = None if verify_tolerance_us is None else ProgramVerify(verify_tolerance_us, verify_iterations)
         self.compensation = compensation
         self.recalibration_batches = recalibration_batches
@@ -238,13 +250,15 @@ class DriftEvaluation(L.Callback):
 
         recalibration = None
         if self.recalibration_batches:
+            datamodule.setup("fit")  # `test` alone (the CLI on a saved checkpoint) sets up only the test split
             recalibration = FirstBatches(datamodule.train_dataloader(), self.recalibration_batches)
         rows = accuracy_after_drift(pl_module, loader, self.times, self.repeats, transform,
                                     compensation=self.compensation, recalibration=recalibration,
-                                    verify=self.verify)
+                                    verify=self.verify, conductance_pairs=self.conductance_pairs)
         self.summary = summarize(rows)
         folder = Path(self.output_dir or trainer.log_dir or ".")
-        write_json(folder / "drift.json", {"reference_accuracy": reference, "summary": self.summary, "runs": rows})
+        write_json(folder / "drift.json", {"reference_accuracy": reference, "summary": self.summary, "runs": rows,
+                                           "conductance_pairs": self.conductance_pairs})
         write_text(folder / "drift.md", markdown_table(self.summary, reference) + "\n")
         save_figure(plot_drift(self.summary, reference), folder / "drift.png")
         table = Table(title="Test accuracy after programming and drift")

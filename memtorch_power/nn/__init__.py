@@ -20,6 +20,7 @@ from memtorch_power.nn.inference import (
     program,
     program_verified,
     recalibrate_batchnorm,
+    set_conductance_pairs,
     set_drift_compensation,
 )
 from memtorch_power.nn.input_range import set_input_range_init
@@ -54,6 +55,7 @@ __all__ = [
     "program_verified",
     "ProgramVerify",
     "recalibrate_batchnorm",
+    "set_conductance_pairs",
     "set_drift_compensation",
     "set_input_range_init",
     "set_weight_noise_std",

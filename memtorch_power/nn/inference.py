@@ -12,6 +12,7 @@ from typing import Iterable, Literal
 
 import torch
 from aihwkit.inference.compensation.drift import GlobalDriftCompensation, PerColumnDriftCompensation
+from aihwkit.inference.converter.conductance import NPairConductanceConverter, SinglePairConductanceConverter
 from torch import Tensor, nn
 
 from memtorch_power.nn.convert import analog_layers
@@ -115,6 +116,36 @@ def set_drift_compensation(model: nn.Module, kind: DriftCompensation) -> nn.Modu
     for crossbar in _inference_layers(model, "set_drift_compensation", needs_eval=False):
         for tile in crossbar.analog_tiles():
             tile.rpu_config.drift_compensation = factories[kind]()
+    return model
+
+
+def set_conductance_pairs(model: nn.Module, pairs: int) -> nn.Module:
+    """Store every weight in ``pairs`` differential pairs of PCM devices (``2 * pairs`` devices per
+    weight); takes effect at the next :func:`program`.
+
+    The pairs have equal significance and fill in turn (aihwkit ``NPairConductanceConverter`` with
+    ``f_lst = [1] * pairs``; multi-pair weights: Mackin et al., Nature Communications 13, 3765,
+    2022): the largest weight of a tile maps to ``pairs * g_max`` of summed conductance, so each
+    weight's programming error, drift-coefficient spread and read noise (per device, from the
+    preset's noise model) are smaller relative to it. ``pairs=2`` is the unit cell of four PCM
+    devices, two per sign, of the HERMES chip (Le Gallo et al., Nature Electronics 6, 680, 2023)
+    that the ``hermes`` energy profile prices; ``pairs=1`` (the presets' default) is aihwkit's
+    single differential pair.
+
+    Raises:
+        ValueError: if ``pairs`` < 1, or the model has no inference preset.
+        TypeError: if a tile's noise model has no conductance converter (``g_converter``/``g_max``).
+    """
+    if isinstance(pairs, bool) or not isinstance(pairs, int) or pairs < 1:
+        raise ValueError(f"set_conductance_pairs: pairs must be an integer >= 1, got {pairs!r}")
+    for crossbar in _inference_layers(model, "set_conductance_pairs", needs_eval=False):
+        for tile in crossbar.analog_tiles():
+            noise = tile.rpu_config.noise_model
+            if not hasattr(noise, "g_converter") or getattr(noise, "g_max", None) is None:
+                raise TypeError(f"set_conductance_pairs: the noise model {type(noise).__name__} has no conductance "
+                                "converter; conductance pairs need a conductance-level model such as PCMLikeNoiseModel")
+            noise.g_converter = (SinglePairConductanceConverter(g_max=noise.g_max) if pairs == 1
+                                 else NPairConductanceConverter([1.0] * pairs, g_max=noise.g_max))
     return model
 
 

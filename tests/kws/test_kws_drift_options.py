@@ -57,3 +57,40 @@ def test_drift_evaluation_validates_its_options() -> None:
     with pytest.raises(ValueError, match="tolerance_us must be > 0"):
         DriftEvaluation(verify_tolerance_us=0.0)
     assert DriftEvaluation(verify_tolerance_us=0.5, verify_iterations=4).verify == ProgramVerify(0.5, 4)
+    with pytest.raises(ValueError, match="conductance_pairs must be an integer >= 1"):
+        DriftEvaluation(conductance_pairs=0)
+
+
+def test_two_conductance_pairs_are_programmed_and_measured() -> None:
+    from aihwkit.inference.converter.conductance import NPairConductanceConverter
+
+    model, batches = _setup()
+    single = accuracy_after_drift(model, batches, TIMES, repeats=3)
+    paired = accuracy_after_drift(model, batches, TIMES, repeats=3, conductance_pairs=2)
+    converters = [tile.rpu_config.noise_model.g_converter for layer in (model[0], model[3])
+                  for crossbar in layer.analog_crossbars() for tile in crossbar.analog_tiles()]
+    assert all(isinstance(c, NPairConductanceConverter) and len(c.f_lst) == 2 for c in converters)
+    assert [r["accuracy"] for r in single] != [r["accuracy"] for r in paired]
+    assert min(r["accuracy"] for r in paired) > 0.8  # the trained model still works after a year
+
+
+def test_drift_evaluation_recalibrates_when_only_test_was_set_up(tiny_root, tmp_path) -> None:
+    """``trainer.test`` on a saved checkpoint (what the CLI's ``test`` does) sets up only the test
+    split; the callback's batch-norm re-estimation needs training batches all the same."""
+    import json
+
+    import lightning as L
+
+    from memtorch_power.kws.datamodule import SpeechCommandsDataModule
+    from memtorch_power.kws.module import KeywordSpotter
+
+    data = SpeechCommandsDataModule(root=str(tiny_root), batch_size=8, num_workers=0)
+    module = KeywordSpotter(model="dscnn", preset="pcm_hwa", num_classes=data.num_classes, n_features=data.n_features,
+                            n_frames=data.n_frames, skip_grouped=True)
+    evaluation = DriftEvaluation(times=["1 day"], repeats=1, output_dir=str(tmp_path), recalibration_batches=1,
+                                 conductance_pairs=2)
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_checkpointing=False,
+                        limit_test_batches=1, callbacks=[evaluation])
+    trainer.test(module, datamodule=data, verbose=False)
+    report = json.loads((tmp_path / "drift.json").read_text())
+    assert report["conductance_pairs"] == 2 and [r["time"] for r in report["summary"]] == ["1 day"]
