@@ -194,9 +194,12 @@ class ComparisonConfig:
             unknown = sorted(set(self.finetune_epochs) - set(self.start_from_digital))
             if unknown:
                 raise ValueError(f"finetune_epochs names presets that do not start from digital: {unknown}")
-        for name in ("epochs", "batch_size", "drift_repeats", "n_features", "conductance_pairs"):
+        for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if isinstance(self.conductance_pairs, bool) or not isinstance(self.conductance_pairs, int) \
+                or self.conductance_pairs < 1:
+            raise ValueError(f"conductance_pairs must be an integer >= 1, got {self.conductance_pairs!r}")
         if self.drift_compensation not in get_args(DriftCompensation):
             raise ValueError(f"drift_compensation must be one of {', '.join(map(repr, get_args(DriftCompensation)))}, "
                              f"got {self.drift_compensation!r}")

@@ -123,8 +123,9 @@ def test_comparison_target_accuracy_is_a_fraction() -> None:
         ComparisonConfig(root=".", target_acc=82.5)
     with pytest.raises(ValueError, match="verify_tolerance_us must be > 0"):
         ComparisonConfig(root=".", verify_tolerance_us=-0.5)
-    with pytest.raises(ValueError, match="conductance_pairs must be >= 1"):
-        ComparisonConfig(root=".", conductance_pairs=0)
+    for pairs in (0, True, 1.5):
+        with pytest.raises(ValueError, match="conductance_pairs must be an integer >= 1"):
+            ComparisonConfig(root=".", conductance_pairs=pairs)  # type: ignore[arg-type]
 
 
 def _digital_checkpoint(path: Path, n_features: int) -> KeywordSpotter:
