@@ -24,6 +24,9 @@ the digital model, the issue-15 targets and the energy per inference, and writes
     .venv/bin/python benchmarks/drift_options.py \\
         --checkpoint runs/kws_pcm_hwa_logmel40_finetune/version_0/checkpoints/best-*.ckpt \\
         --digital dscnn_logmel40 --repeats 5
+    # two options only, 10 programmings each, on the validation split (to choose between them):
+    .venv/bin/python benchmarks/drift_options.py --checkpoint CKPT --digital DIGITAL --repeats 10 \\
+        --options "global + BN" "global + BN + 2 pairs" --split validation --name NAME
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 settings (chosen on validation) on the training and validation clips, keeping the last epoch;
 ``pcm_hwa_logmel40_trainval_finetune.yaml`` fine-tunes ``pcm_hwa`` from it on the same clips and
 its ``DriftEvaluation`` programs it 5 times and drifts it (global compensation, batch norms
-re-estimated after drift). This script reads what the two recipe runs of one seed logged (the
+re-estimated after drift, each weight in two PCM pairs). This script reads what the two recipe runs of one seed logged (the
 digital run's ``test/acc`` in ``metrics.csv``; the fine-tuned run's ``drift.json``), records them
 in ``benchmarks/results/kws_logmel40_trainval.json`` (one entry per seed, a seed measured again
 replaces its entry), and writes the BENCHMARKS.md section ``kws_logmel40_trainval`` with issue 15's
