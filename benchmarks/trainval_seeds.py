@@ -83,7 +83,7 @@ def _drift_settings(run: Path) -> dict[str, int]:
         if str(callback.get("class_path", "")).endswith("DriftEvaluation"):
             init = callback.get("init_args") or {}
             return {"recalibration_batches": int(init.get("recalibration_batches", 0)),
-                    "conductance_pairs": int(init.get("conductance_pairs", 1))}
+                    "conductance_pairs": int(init.get("conductance_pairs") or 1)}  # None: the preset's one pair
     raise SystemExit(f"{run}: config.yaml has no DriftEvaluation callback")
 
 

@@ -103,7 +103,7 @@ class ComparisonConfig:
             None: each device programmed once.
         conductance_pairs: differential PCM pairs per weight the programmed chip stores (1:
             aihwkit's single pair; 2: the four-device unit cell of the ``hermes`` profile;
-            :func:`memtorch_power.nn.set_conductance_pairs`).
+            :func:`memtorch_power.nn.set_conductance_pairs`); None keeps the preset's (one pair).
         analog_profile: energy profile of the PCM system.
         digital_profile: energy profile of the digital baseline.
         output_dir: run folder for checkpoints, logs and the comparison report.
@@ -151,7 +151,7 @@ class ComparisonConfig:
     drift_compensation: DriftCompensation = "global"
     recalibration_batches: int = 0
     verify_tolerance_us: float | None = None
-    conductance_pairs: int = 1
+    conductance_pairs: int | None = None
     analog_profile: str = "hermes"
     digital_profile: str = "a100_fp16"
     output_dir: str = "runs/compare"
@@ -197,8 +197,9 @@ class ComparisonConfig:
         for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if isinstance(self.conductance_pairs, bool) or not isinstance(self.conductance_pairs, int) \
-                or self.conductance_pairs < 1:
+        if self.conductance_pairs is not None and (isinstance(self.conductance_pairs, bool)
+                                                   or not isinstance(self.conductance_pairs, int)
+                                                   or self.conductance_pairs < 1):
             raise ValueError(f"conductance_pairs must be an integer >= 1, got {self.conductance_pairs!r}")
         if self.drift_compensation not in get_args(DriftCompensation):
             raise ValueError(f"drift_compensation must be one of {', '.join(map(repr, get_args(DriftCompensation)))}, "

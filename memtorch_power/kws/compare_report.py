@@ -63,7 +63,7 @@ def _compensation(config: Any) -> str:
     """How the drift columns were corrected, in words."""
     kind = {"global": "global drift compensation", "per_column": "per-column drift compensation",
             "none": "no drift compensation"}[getattr(config, "drift_compensation", "global")]
-    pairs = getattr(config, "conductance_pairs", 1)
+    pairs = getattr(config, "conductance_pairs", None) or 1
     if pairs > 1:
         kind += f", each weight in {pairs} differential pairs of PCM devices"
     batches = getattr(config, "recalibration_batches", 0)

@@ -57,7 +57,7 @@ def accuracy_after_drift(
     compensation: DriftCompensation = "global",
     recalibration: Iterable[Batch] | None = None,
     verify: ProgramVerify | None = None,
-    conductance_pairs: int = 1,
+    conductance_pairs: int | None = None,
 ) -> list[dict[str, float | str | int]]:
     """Program ``model`` ``repeats`` times (fresh programming noise each time) and measure the
     accuracy after each drift time.
@@ -77,7 +77,8 @@ def accuracy_after_drift(
             None: each device programmed once.
         conductance_pairs: differential PCM pairs per weight
             (:func:`memtorch_power.nn.set_conductance_pairs`; 2: the four-device unit cell the
-            ``hermes`` energy profile prices; 1: aihwkit's single pair).
+            ``hermes`` energy profile prices; 1: aihwkit's single pair); None keeps the tiles'
+            own conductance converter (the preset's: one pair).
 
     Returns:
         One row per repeat and time: ``{"time", "t_seconds", "repeat", "accuracy"}``, with
@@ -88,7 +89,8 @@ def accuracy_after_drift(
     was_training = model.training
     model.eval()
     set_drift_compensation(model, compensation)
-    set_conductance_pairs(model, conductance_pairs)
+    if conductance_pairs is not None:
+        set_conductance_pairs(model, conductance_pairs)
     trained_norms = _norm_statistics(model) if recalibration is not None else None
     rows: list[dict[str, float | str | int]] = []
     try:
@@ -209,16 +211,18 @@ class DriftEvaluation(L.Callback):
             (:mod:`memtorch_power.nn.program_verify`); None: each device programmed once.
         verify_iterations: programmings per device at most in the verify loop.
         conductance_pairs: differential PCM pairs per weight (1: aihwkit's single pair; 2: the
-            four-device unit cell of the ``hermes`` profile; :func:`memtorch_power.nn.set_conductance_pairs`).
+            four-device unit cell of the ``hermes`` profile; :func:`memtorch_power.nn.set_conductance_pairs`);
+            None keeps the preset's conductance converter (one pair).
     """
 
     def __init__(self, times: list[str] | None = None, repeats: int = 3, output_dir: str | None = None,
                  compensation: DriftCompensation = "global", recalibration_batches: int = 0,
                  verify_tolerance_us: float | None = None, verify_iterations: int = 10,
-                 conductance_pairs: int = 1) -> None:
+                 conductance_pairs: int | None = None) -> None:
         if recalibration_batches < 0:
             raise ValueError(f"DriftEvaluation: recalibration_batches must be >= 0, got {recalibration_batches}")
-        if isinstance(conductance_pairs, bool) or not isinstance(conductance_pairs, int) or conductance_pairs < 1:
+        if conductance_pairs is not None and (isinstance(conductance_pairs, bool) or not isinstance(conductance_pairs, int)
+                                              or conductance_pairs < 1):
             raise ValueError(f"DriftEvaluation: conductance_pairs must be an integer >= 1, got {conductance_pairs!r}")
         self.conductance_pairs = conductance_pairs
         self.verify = None if verify_tolerance_us is None else ProgramVerify(verify_tolerance_us, verify_iterations)

@@ -74,6 +74,20 @@ def test_two_conductance_pairs_are_programmed_and_measured() -> None:
     assert min(r["accuracy"] for r in paired) > 0.8  # the trained model still works after a year
 
 
+def test_without_a_pair_count_the_tiles_keep_their_own_converter() -> None:
+    from aihwkit.inference.converter.conductance import NPairConductanceConverter
+
+    model, batches = _setup()
+    tiles = [tile for layer in (model[0], model[3]) for crossbar in layer.analog_crossbars()
+             for tile in crossbar.analog_tiles()]
+    for tile in tiles:  # a user's own conductance mapping (pairs of significance 1 and 2)
+        tile.rpu_config.noise_model.g_converter = NPairConductanceConverter([1.0, 2.0], g_max=25.0)
+    accuracy_after_drift(model, batches, TIMES, repeats=1)
+    assert all(tile.rpu_config.noise_model.g_converter.f_lst == [1.0, 2.0] for tile in tiles)
+    accuracy_after_drift(model, batches, TIMES, repeats=1, conductance_pairs=1)
+    assert not any(isinstance(tile.rpu_config.noise_model.g_converter, NPairConductanceConverter) for tile in tiles)
+
+
 def test_drift_evaluation_recalibrates_when_only_test_was_set_up(tiny_root, tmp_path) -> None:
     """``trainer.test`` on a saved checkpoint (what the CLI's ``test`` does) sets up only the test
     split; the callback's batch-norm re-estimation needs training batches all the same."""
