@@ -10,7 +10,7 @@ from typing import Any, get_args
 from memtorch_power.kws.models import MODELS
 from memtorch_power.kws.module import DIGITAL
 from memtorch_power.kws.pretrained import resolve as resolve_pretrained
-from memtorch_power.nn import DRIFT_TIMES_S
+from memtorch_power.nn import DRIFT_TIMES_S, check_conductance_pairs
 from memtorch_power.nn.inference import DriftCompensation
 from memtorch_power.presets import get_preset
 
@@ -197,10 +197,8 @@ class ComparisonConfig:
         for name in ("epochs", "batch_size", "drift_repeats", "n_features"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.conductance_pairs is not None and (isinstance(self.conductance_pairs, bool)
-                                                   or not isinstance(self.conductance_pairs, int)
-                                                   or self.conductance_pairs < 1):
-            raise ValueError(f"conductance_pairs must be an integer >= 1, got {self.conductance_pairs!r}")
+        if self.conductance_pairs is not None:
+            check_conductance_pairs(self.conductance_pairs)
         if self.drift_compensation not in get_args(DriftCompensation):
             raise ValueError(f"drift_compensation must be one of {', '.join(map(repr, get_args(DriftCompensation)))}, "
                              f"got {self.drift_compensation!r}")

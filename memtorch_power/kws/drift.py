@@ -17,6 +17,7 @@ from memtorch_power.nn import (
     DRIFT_TIMES_S,
     ProgramVerify,
     analog_layers,
+    check_conductance_pairs,
     drift,
     program,
     program_verified,
@@ -221,9 +222,8 @@ class DriftEvaluation(L.Callback):
                  conductance_pairs: int | None = None) -> None:
         if recalibration_batches < 0:
             raise ValueError(f"DriftEvaluation: recalibration_batches must be >= 0, got {recalibration_batches}")
-        if conductance_pairs is not None and (isinstance(conductance_pairs, bool) or not isinstance(conductance_pairs, int)
-                                              or conductance_pairs < 1):
-            raise ValueError(f"DriftEvaluation: conductance_pairs must be an integer >= 1, got {conductance_pairs!r}")
+        if conductance_pairs is not None:
+            check_conductance_pairs(conductance_pairs, "DriftEvaluation: conductance_pairs")
         self.conductance_pairs = conductance_pairs
         self.verify = None if verify_tolerance_us is None else ProgramVerify(verify_tolerance_us, verify_iterations)
         self.compensation = compensation

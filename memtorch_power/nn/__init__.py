@@ -16,6 +16,7 @@ from memtorch_power.nn.convert import (
 from memtorch_power.nn.crossbar import Crossbar
 from memtorch_power.nn.inference import (
     DRIFT_TIMES_S,
+    check_conductance_pairs,
     drift,
     program,
     program_verified,
@@ -56,6 +57,7 @@ __all__ = [
     "ProgramVerify",
     "recalibrate_batchnorm",
     "set_conductance_pairs",
+    "check_conductance_pairs",
     "set_drift_compensation",
     "set_input_range_init",
     "set_weight_noise_std",

@@ -45,6 +45,11 @@ def _inference_layers(model: nn.Module, action: str, needs_eval: bool = True) ->
     return [crossbar for _, layer in layers for crossbar in layer.analog_crossbars()]
 
 
+def _inference_tiles(model: nn.Module, action: str, needs_eval: bool = True) -> list:
+    """The aihwkit tiles of :func:`_inference_layers`' crossbars."""
+    return [tile for crossbar in _inference_layers(model, action, needs_eval) for tile in crossbar.analog_tiles()]
+
+
 def program(model: nn.Module, verify: ProgramVerify | None = None) -> nn.Module:
     """Program the current weights into the PCM devices (applies programming noise).
 
@@ -70,16 +75,15 @@ def program_verified(model: nn.Module, verify: ProgramVerify) -> float:
     Each tile's own noise model is restored afterwards, so drift and read noise stay the preset's.
     """
     pulses = devices = 0
-    for crossbar in _inference_layers(model, "program"):
-        for tile in crossbar.analog_tiles():
-            base = tile.rpu_config.noise_model
-            verified = VerifiedProgramming(base, verify)
-            tile.rpu_config.noise_model = verified
-            try:
-                tile.program_weights()
-            finally:
-                tile.rpu_config.noise_model = base
-            pulses, devices = pulses + verified.programmings, devices + verified.devices
+    for tile in _inference_tiles(model, "program"):
+        base = tile.rpu_config.noise_model
+        verified = VerifiedProgramming(base, verify)
+        tile.rpu_config.noise_model = verified
+        try:
+            tile.program_weights()
+        finally:
+            tile.rpu_config.noise_model = base
+        pulses, devices = pulses + verified.programmings, devices + verified.devices
     return pulses / devices
 
 
@@ -113,9 +117,8 @@ def set_drift_compensation(model: nn.Module, kind: DriftCompensation) -> nn.Modu
     factories = {"global": GlobalDriftCompensation, "per_column": PerColumnDriftCompensation, "none": lambda: None}
     if kind not in factories:
         raise ValueError(f"drift compensation must be one of {', '.join(factories)}, got {kind!r}")
-    for crossbar in _inference_layers(model, "set_drift_compensation", needs_eval=False):
-        for tile in crossbar.analog_tiles():
-            tile.rpu_config.drift_compensation = factories[kind]()
+    for tile in _inference_tiles(model, "set_drift_compensation", needs_eval=False):
+        tile.rpu_config.drift_compensation = factories[kind]()
     return model
 
 
@@ -136,17 +139,27 @@ def set_conductance_pairs(model: nn.Module, pairs: int) -> nn.Module:
         ValueError: if ``pairs`` < 1, or the model has no inference preset.
         TypeError: if a tile's noise model has no conductance converter (``g_converter``/``g_max``).
     """
-    if isinstance(pairs, bool) or not isinstance(pairs, int) or pairs < 1:
-        raise ValueError(f"set_conductance_pairs: pairs must be an integer >= 1, got {pairs!r}")
-    for crossbar in _inference_layers(model, "set_conductance_pairs", needs_eval=False):
-        for tile in crossbar.analog_tiles():
-            noise = tile.rpu_config.noise_model
-            if not hasattr(noise, "g_converter") or getattr(noise, "g_max", None) is None:
-                raise TypeError(f"set_conductance_pairs: the noise model {type(noise).__name__} has no conductance "
-                                "converter; conductance pairs need a conductance-level model such as PCMLikeNoiseModel")
-            noise.g_converter = (SinglePairConductanceConverter(g_max=noise.g_max) if pairs == 1
-                                 else NPairConductanceConverter([1.0] * pairs, g_max=noise.g_max))
+    check_conductance_pairs(pairs, "set_conductance_pairs: pairs")
+    for tile in _inference_tiles(model, "set_conductance_pairs", needs_eval=False):
+        noise = tile.rpu_config.noise_model
+        if not hasattr(noise, "g_converter") or getattr(noise, "g_max", None) is None:
+            raise TypeError(f"set_conductance_pairs: the noise model {type(noise).__name__} has no conductance "
+                            "converter; conductance pairs need a conductance-level model such as PCMLikeNoiseModel")
+        noise.g_converter = (SinglePairConductanceConverter(g_max=noise.g_max) if pairs == 1
+                             else NPairConductanceConverter([1.0] * pairs, g_max=noise.g_max))
     return model
+
+
+def check_conductance_pairs(pairs: object, name: str = "conductance_pairs") -> None:
+    """Refuse a pair count that :func:`set_conductance_pairs` cannot take (anything but an
+    integer >= 1; a bool is not a count), naming it ``name`` in the error, so callers that store
+    the count can fail before any work is done.
+
+    Raises:
+        ValueError: ``pairs`` is not an integer >= 1.
+    """
+    if isinstance(pairs, bool) or not isinstance(pairs, int) or pairs < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {pairs!r}")
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ from torch import nn
 
 from memtorch_power.kws.drift import DriftEvaluation, accuracy_after_drift
 from memtorch_power.nn import ProgramVerify, analogize
+from memtorch_power.nn.convert import analog_tiles
 
 
 def _setup() -> tuple[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]]:
@@ -67,8 +68,7 @@ def test_two_conductance_pairs_are_programmed_and_measured() -> None:
     model, batches = _setup()
     single = accuracy_after_drift(model, batches, TIMES, repeats=3)
     paired = accuracy_after_drift(model, batches, TIMES, repeats=3, conductance_pairs=2)
-    converters = [tile.rpu_config.noise_model.g_converter for layer in (model[0], model[3])
-                  for crossbar in layer.analog_crossbars() for tile in crossbar.analog_tiles()]
+    converters = [tile.rpu_config.noise_model.g_converter for tile in analog_tiles(model)]
     assert all(isinstance(c, NPairConductanceConverter) and len(c.f_lst) == 2 for c in converters)
     assert [r["accuracy"] for r in single] != [r["accuracy"] for r in paired]
     assert min(r["accuracy"] for r in paired) > 0.8  # the trained model still works after a year
@@ -78,8 +78,7 @@ def test_without_a_pair_count_the_tiles_keep_their_own_converter() -> None:
     from aihwkit.inference.converter.conductance import NPairConductanceConverter
 
     model, batches = _setup()
-    tiles = [tile for layer in (model[0], model[3]) for crossbar in layer.analog_crossbars()
-             for tile in crossbar.analog_tiles()]
+    tiles = analog_tiles(model)
     for tile in tiles:  # a user's own conductance mapping (pairs of significance 1 and 2)
         tile.rpu_config.noise_model.g_converter = NPairConductanceConverter([1.0, 2.0], g_max=25.0)
     accuracy_after_drift(model, batches, TIMES, repeats=1)

@@ -8,17 +8,13 @@ import torch
 from aihwkit.inference.converter.conductance import NPairConductanceConverter, SinglePairConductanceConverter
 from torch import nn
 
-from memtorch_power.nn import analog_layers, analogize, drift, program, set_conductance_pairs
+from memtorch_power.nn import analogize, drift, program, set_conductance_pairs
+from memtorch_power.nn.convert import analog_tiles
 
 
 def _model(features: int = 64) -> nn.Module:
     torch.manual_seed(0)
     return analogize(nn.Sequential(nn.Linear(features, features)), "pcm_hwa").eval()
-
-
-def _tiles(model: nn.Module) -> list:
-    return [tile for _, layer in analog_layers(model) for crossbar in layer.analog_crossbars()
-            for tile in crossbar.analog_tiles()]
 
 
 def _weight_error(model: nn.Module, seconds: float | None, seed: int = 1) -> float:
@@ -29,7 +25,7 @@ def _weight_error(model: nn.Module, seconds: float | None, seed: int = 1) -> flo
     if seconds is not None:
         drift(model, seconds)
     errors = []
-    for tile in _tiles(model):
+    for tile in analog_tiles(model):
         target = tile.reference_combined_weights
         stored = torch.as_tensor(tile.tile.get_weights())
         scale = (stored * target).sum() / (stored * stored).sum()  # undo the mean drift, as compensation does
@@ -39,13 +35,13 @@ def _weight_error(model: nn.Module, seconds: float | None, seed: int = 1) -> flo
 
 def test_pairs_switch_the_tiles_to_aihwkit_n_pair_converter_and_back() -> None:
     model = set_conductance_pairs(_model(8), 2)
-    converters = [tile.rpu_config.noise_model.g_converter for tile in _tiles(model)]
+    converters = [tile.rpu_config.noise_model.g_converter for tile in analog_tiles(model)]
     assert converters and all(isinstance(c, NPairConductanceConverter) and c.f_lst == [1.0, 1.0] for c in converters)
     assert all(c.g_max == 25.0 for c in converters)  # each device keeps the preset's g_max
     set_conductance_pairs(model, 1)
-    assert all(isinstance(t.rpu_config.noise_model.g_converter, SinglePairConductanceConverter) for t in _tiles(model))
+    assert all(isinstance(t.rpu_config.noise_model.g_converter, SinglePairConductanceConverter) for t in analog_tiles(model))
     untouched = _model(8)  # another model's tiles (and the preset) are not changed
-    assert all(isinstance(t.rpu_config.noise_model.g_converter, SinglePairConductanceConverter) for t in _tiles(untouched))
+    assert all(isinstance(t.rpu_config.noise_model.g_converter, SinglePairConductanceConverter) for t in analog_tiles(untouched))
 
 
 def test_two_pairs_store_each_weight_closer_to_its_trained_value() -> None:
