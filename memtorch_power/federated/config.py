@@ -53,7 +53,7 @@ class FederatedConfig:
 
     Attributes:
         data_root: Speech Commands folder (None: :func:`default_data_root`).
-        protocol: ``"12"`` or ``"35"`` classes.
+        protocol: ``"12"``, ``"35"`` or ``"36"`` classes (:mod:`memtorch_power.kws.labels`).
         features: ``"mfcc"`` or ``"logmel"``.
         n_features: MFCC coefficients or mel bands per frame.
         partition: ``"speaker"`` (each node holds whole speakers: natural non-IID) or ``"iid"``.

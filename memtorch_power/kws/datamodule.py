@@ -52,8 +52,9 @@ class SpeechCommandsDataModule(L.LightningDataModule):
 
     Args:
         root: dataset folder (holding ``yes/``, ``no/``, ..., ``validation_list.txt``).
-        protocol: ``"12"`` (10 keywords + silence + unknown) or ``"35"`` (all words);
-            quote it in YAML (``protocol: "35"``), as LightningCLI checks it is a string.
+        protocol: ``"12"`` (10 keywords + silence + unknown), ``"35"`` (all words) or
+            ``"36"`` (all words + silence); quote it in YAML (``protocol: "35"``), as
+            LightningCLI checks it is a string.
         batch_size: examples per batch.
         num_workers: DataLoader worker processes (0 is fastest when the audio is
             cached).
@@ -63,7 +64,7 @@ class SpeechCommandsDataModule(L.LightningDataModule):
         noise_prob: probability that a training example gets background noise
             (volume uniform in 0-0.1 of full scale).
         max_shift_ms: largest random time shift, milliseconds.
-        silence_share: silence items per keyword clip in every split (12-class).
+        silence_share: silence items per keyword clip in every split (``"12"``, ``"36"``).
         unknown_share: other-word clips per keyword clip in every split (12-class).
         download: download the official release into ``root`` if it is missing.
         seed: seed of the augmentation, the training shuffle and the training

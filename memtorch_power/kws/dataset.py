@@ -52,7 +52,7 @@ class SplitItems:
         clips: relative clip paths (``word/name.wav``) of the non-silence items.
         labels: ``int64 [len(clips) + n_silence]``; clip items first, then silence.
         n_silence: number of silence items (at the end).
-        n_keyword: keyword clips (12-class protocol; all clips under ``"35"``).
+        n_keyword: keyword clips (``"12"``/``"36"``; all clips under ``"35"``).
         n_unknown: other-word clips kept.
         n_unknown_available: other-word clips in the split before sub-sampling.
     """
@@ -85,11 +85,13 @@ def select_items(
     Under ``"12"``: all keyword clips; ``ceil(unknown_share * K)`` other-word clips
     (a random subset drawn with ``rng``, or all of them if fewer are available);
     ``ceil(silence_share * K)`` silence items. Under ``"35"``: every clip, no
-    silence, and the shares are ignored.
+    silence, and the shares are ignored. Under ``"36"``: every clip, each word its
+    own class (``unknown_share`` ignored), and ``ceil(silence_share * K)`` silence
+    items, as many as under ``"12"``.
 
     Args:
         clips: relative paths ``word/name.wav``.
-        protocol: ``"12"`` or ``"35"``.
+        protocol: ``"12"``, ``"35"`` or ``"36"``.
         silence_share, unknown_share: fractions of the number of keyword clips ``K``
             (TensorFlow's ``silence_percentage`` / ``unknown_percentage`` over 100).
         rng: draws the unknown subset (default: seed 0).
@@ -106,7 +108,8 @@ def select_items(
     keyword = [c for c, w in zip(clips, words) if w in keyword_set]
     other = [c for c, w in zip(clips, words) if w not in keyword_set]
     rng = np.random.default_rng(0) if rng is None else rng
-    n_unknown = min(_share_count(len(keyword), unknown_share), len(other))
+    # under "36" every other word has its own class: all of them are kept
+    n_unknown = len(other) if proto == "36" else min(_share_count(len(keyword), unknown_share), len(other))
     chosen = sorted(other[i] for i in rng.permutation(len(other))[:n_unknown])
     n_silence = _share_count(len(keyword), silence_share)
     kept = keyword + chosen
@@ -135,7 +138,7 @@ class SpeechCommandsDataset(Dataset):
         split: ``"training"``, ``"validation"`` or ``"testing"``.
         clips: relative clip paths of this split (see
             :func:`~memtorch_power.kws.splits.split_clips`).
-        protocol: ``"12"`` or ``"35"``.
+        protocol: ``"12"``, ``"35"`` or ``"36"``.
         silence_share: see :func:`select_items`.
         unknown_share: see :func:`select_items`.
         noise: background recordings (int16) by name; the split's region of each is

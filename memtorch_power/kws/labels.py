@@ -8,6 +8,10 @@ Two protocols are supported:
   the ``_background_noise_`` recordings.
 * ``"35"``: the 35 words of the v0.02 release, sorted alphabetically, with no
   silence or unknown class.
+* ``"36"``: the 35 words (indices 0-34, as under ``"35"``), then ``_silence_``
+  (35). Every other word keeps a class of its own instead of sharing
+  ``_unknown_``; a wake-word detector still scores the 10 keywords' posteriors,
+  and noise has a class, which a detector scanning a stream needs.
 """
 
 from __future__ import annotations
@@ -43,11 +47,12 @@ V2_WORDS: Final[tuple[str, ...]] = tuple(sorted((
 )))
 
 #: Supported protocol names.
-PROTOCOLS: Final[tuple[str, ...]] = ("12", "35")
+PROTOCOLS: Final[tuple[str, ...]] = ("12", "35", "36")
 
 _CLASS_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "12": KEYWORDS + (SILENCE_LABEL, UNKNOWN_LABEL),
     "35": V2_WORDS,
+    "36": V2_WORDS + (SILENCE_LABEL,),
 }
 _INDEX: Final[dict[str, dict[str, int]]] = {
     p: {name: i for i, name in enumerate(names)} for p, names in _CLASS_NAMES.items()
@@ -57,7 +62,7 @@ _INDEX: Final[dict[str, dict[str, int]]] = {
 def normalize_protocol(protocol: str | int) -> str:
     """Return the canonical protocol name (``"12"`` or ``"35"``).
 
-    Accepts the integers 12/35 too, since YAML reads an unquoted ``12`` as an int.
+    Accepts the integers 12/35/36 too, since YAML reads an unquoted ``12`` as an int.
 
     Raises:
         ValueError: if the protocol is not one of :data:`PROTOCOLS`.
@@ -81,11 +86,11 @@ def label_index(word: str, protocol: str | int = "12") -> int:
     Under ``"12"``, the keywords map to 0-9, ``_silence_`` to 10, and ``_unknown_``
     as well as every other word to 11 (as TensorFlow's recipe, which treats any
     non-keyword folder as unknown). Under ``"35"``, the index of the word in the
-    sorted :data:`V2_WORDS`.
+    sorted :data:`V2_WORDS`; under ``"36"`` the same, and ``_silence_`` 35.
 
     Raises:
-        ValueError: under ``"35"``, for a word outside the v0.02 vocabulary
-            (``_silence_``/``_unknown_`` included); an unknown protocol.
+        ValueError: under ``"35"``/``"36"``, for a word outside the v0.02 vocabulary
+            (``_unknown_`` included, and ``_silence_`` under ``"35"``); an unknown protocol.
     """
     proto = normalize_protocol(protocol)
     index = _INDEX[proto]
@@ -94,6 +99,6 @@ def label_index(word: str, protocol: str | int = "12") -> int:
     if proto == "12":
         return index[UNKNOWN_LABEL]
     raise ValueError(
-        f"word {word!r} is not a class of protocol {proto!r}; its classes are the 35 "
-        f"v0.02 words: {', '.join(V2_WORDS)}"
+        f"word {word!r} is not a class of protocol {proto!r}; its classes are: "
+        f"{', '.join(_CLASS_NAMES[proto])}"
     )

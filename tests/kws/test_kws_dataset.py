@@ -49,6 +49,18 @@ def test_select_items_35_classes_keeps_everything() -> None:
     assert set(items.labels.tolist()) == {names.index("yes"), names.index("bed")}
 
 
+def test_select_items_36_classes_keeps_every_word_apart_plus_silence() -> None:
+    items = select_items(_fake_clips(2451, 500), "36", 0.1, 0.1)
+    # every other word kept (unknown_share ignored), silence as under "12"
+    assert (items.n_keyword, items.n_unknown, items.n_unknown_available, items.n_silence) == (2451, 500, 500, 246)
+    names = class_names("36")
+    assert len(items) == 2451 + 500 + 246
+    assert (items.labels == names.index("bed")).sum() == 500
+    assert (items.labels[-246:] == names.index("_silence_")).all() and names.index("_silence_") == 35
+    many_others = select_items(_fake_clips(10, 40), "36", 0.1, 0.1)
+    assert many_others.n_unknown == 40  # not capped at a share of the keyword clips
+
+
 def test_select_items_bad_share() -> None:
     with pytest.raises(ValueError, match="silence_share"):
         select_items(_fake_clips(2, 2), "12", 1.5, 0.1)

@@ -34,6 +34,15 @@ def test_35_class_protocol() -> None:
     assert V2_WORDS == names
 
 
+def test_36_class_protocol_adds_silence_after_the_35_words() -> None:
+    names = class_names("36")
+    assert names[:35] == V2_WORDS and names[35] == "_silence_"
+    assert label_index("_silence_", "36") == 35 and label_index("yes", "36") == label_index("yes", "35")
+    assert class_names(36) == names
+    with pytest.raises(ValueError, match="_unknown_"):
+        label_index("_unknown_", "36")
+
+
 @pytest.mark.parametrize("word", ["_silence_", "_unknown_", "hello"])
 def test_35_class_rejects_non_words(word: str) -> None:
     with pytest.raises(ValueError, match=word):
