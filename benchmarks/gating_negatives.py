@@ -48,7 +48,7 @@ from gating_streams import TARGET_FALSE_ALARMS_PER_HOUR, TARGET_HIT_RATE, scenar
 from memtorch_power.gating import GatingConfig  # noqa: E402
 from memtorch_power.gating.detector import DetectionStats, combine_stats  # noqa: E402
 from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
-from memtorch_power.federated.config import default_data_root  # noqa: E402
+from memtorch_power.kws.data_root import default_data_root  # noqa: E402
 from memtorch_power.kws.dataset import select_items  # noqa: E402
 from memtorch_power.kws.labels import KEYWORDS  # noqa: E402
 from memtorch_power.kws.splits import scan_clips, split_clips  # noqa: E402

@@ -49,7 +49,7 @@ from gating_streams import (  # noqa: E402
     scenarios,
 )
 
-from memtorch_power.federated.config import default_data_root  # noqa: E402
+from memtorch_power.kws.data_root import default_data_root  # noqa: E402
 from memtorch_power.gating import GatingConfig, KeywordScorer, load_spotter  # noqa: E402
 from memtorch_power.gating.detector import (  # noqa: E402
     DetectionStats,

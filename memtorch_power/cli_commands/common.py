@@ -82,7 +82,7 @@ def existing_file(path: str | os.PathLike[str], what: str) -> Path:
 
 def default_data_root() -> str:
     """``$MEMTORCH_POWER_SPEECH_COMMANDS``, else the bundled mini set beside the repository."""
-    from memtorch_power.federated.config import default_data_root as _default
+    from memtorch_power.kws.data_root import default_data_root as _default
 
     return _default()
 

@@ -14,37 +14,18 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 import yaml
 
+from memtorch_power.kws.data_root import DATA_ENV_VAR, default_data_root
 from memtorch_power.presets import get_preset
-
-#: Environment variable naming the Speech Commands folder (same as the kws tests).
-DATA_ENV_VAR = "MEMTORCH_POWER_SPEECH_COMMANDS"
-_FALLBACK_ROOTS = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "speech_commands_mini",
-    Path("/work/shared/data/speech_commands_mini"),
-)
 
 PRESETS_ALLOWED = ("digital", "pcm_hwa", "pcm_training", "pcm_mixed_precision", "pcm_tiki_taka", "pcm_tiki_taka_adapt",
                    "pcm_fast_weight", "ideal")
 PARTITIONS = ("speaker", "iid")
 LR_SCHEDULES = ("constant", "cosine")
-
-
-def default_data_root() -> str:
-    """``$MEMTORCH_POWER_SPEECH_COMMANDS``, else ``<repo>/../shared/data/speech_commands_mini``,
-    else ``/work/shared/data/speech_commands_mini`` (the first that exists; the last if none)."""
-    configured = os.environ.get(DATA_ENV_VAR)
-    if configured:
-        return configured
-    for root in _FALLBACK_ROOTS:
-        if root.is_dir():
-            return str(root)
-    return str(_FALLBACK_ROOTS[-1])
 
 
 @dataclass

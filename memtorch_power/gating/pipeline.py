@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from tqdm.auto import tqdm
 
-from memtorch_power.federated.config import default_data_root
+from memtorch_power.kws.data_root import default_data_root
 from memtorch_power.gating.detector import combine_stats, score_stream, sweep
 from memtorch_power.gating.energy import ADC_J_PER_SAMPLE, pipeline_costs
 from memtorch_power.gating.report import sweep_rows, write_gating_report
