@@ -65,7 +65,7 @@ class SpeechCommandsDataModule(L.LightningDataModule):
             (volume uniform in 0-0.1 of full scale).
         max_shift_ms: largest random time shift, milliseconds.
         silence_share: silence items per keyword clip in every split (``"12"``, ``"36"``).
-        unknown_share: other-word clips per keyword clip in every split (12-class).
+        unknown_share: other-word clips per keyword clip in every split (``"12"``; ``"36"`` keeps them all).
         download: download the official release into ``root`` if it is missing.
         seed: seed of the augmentation, the training shuffle and the training
             unknown subset (validation/test content does not depend on it).
