@@ -47,15 +47,25 @@ from gating_streams import TARGET_FALSE_ALARMS_PER_HOUR, TARGET_HIT_RATE, scenar
 
 from memtorch_power.gating import GatingConfig  # noqa: E402
 from memtorch_power.gating.detector import DetectionStats, combine_stats  # noqa: E402
+from memtorch_power.io import save_figure  # noqa: E402
 from memtorch_power.kws.compare_report import wilson_interval  # noqa: E402
 from memtorch_power.kws.data_root import default_data_root  # noqa: E402
 from memtorch_power.kws.dataset import select_items  # noqa: E402
 from memtorch_power.kws.labels import KEYWORDS  # noqa: E402
 from memtorch_power.kws.splits import scan_clips, split_clips  # noqa: E402
 
-#: the other-word share of a spoken hour the target allows: 1 false alarm per hour over the
-#: sparse stream's other words per hour (1 clip a minute, 90 % of them other words)
-SPARSE_OTHER_WORDS_PER_HOUR = 60.0 * 0.9
+
+
+def other_words_per_hour(stream: dict[str, float]) -> float:
+    """Other words placed per hour by a stream's settings (``gating_streams.scenarios``)."""
+    return 60.0 * stream["events_per_minute"] * stream["distractor_share"]
+
+
+#: other words an hour on the sparse stream
+SPARSE_OTHER_WORDS_PER_HOUR = other_words_per_hour(scenarios(0.0, 0.0)["sparse"])
+#: the share of spoken other words the target allows to set the detector off: 1 false alarm per
+#: hour over the sparse stream's other words per hour
+TARGET_FALSE_ACCEPT_RATE = TARGET_FALSE_ALARMS_PER_HOUR / SPARSE_OTHER_WORDS_PER_HOUR
 
 
 def other_word_training_clips(checkpoint: str) -> dict[str, Any]:
@@ -84,20 +94,19 @@ def other_word_training_clips(checkpoint: str) -> dict[str, Any]:
             "seed": int(data.get("seed", 0)), "protocol": protocol}
 
 
-def cost_of_hits(dense: list[DetectionStats], sparse: list[DetectionStats],
+def cost_of_hits(dense: list[DetectionStats], both: list[DetectionStats],
                  hit_rate: float = TARGET_HIT_RATE) -> dict[str, Any]:
-    """At the highest threshold with at least ``hit_rate`` dense-stream hits: the share of the placed
-    other words (both streams) that set off a false alarm, with its 95 % Wilson interval (None
-    where no threshold reaches ``hit_rate``)."""
-    both = {s.threshold: s for s in combine_stats([dense, sparse])}
-    reaching = [s.threshold for s in dense if s.hit_rate >= hit_rate]
+    """At the highest threshold with at least ``hit_rate`` hits on the dense stream (``dense``): the
+    share of the placed other words that set off a false alarm on both streams (``both``, the two
+    sweeps added up with ``combine_stats``), with its 95 % Wilson interval (None where no threshold
+    reaches ``hit_rate``)."""
+    reaching = [s for s in dense if s.hit_rate >= hit_rate]
     if not reaching:
         return {"threshold": None, "hit_rate": None, "false_accepts": None, "other_words": None,
                 "false_accept_rate": None, "false_accept_rate_interval": None}
-    threshold = max(reaching)
-    stats = both[threshold]
-    hits = next(s for s in dense if s.threshold == threshold)
-    return {"threshold": threshold, "hit_rate": hits.hit_rate, "false_accepts": stats.distractors_triggered,
+    hits = max(reaching, key=lambda s: s.threshold)
+    stats = next(s for s in both if s.threshold == hits.threshold)
+    return {"threshold": hits.threshold, "hit_rate": hits.hit_rate, "false_accepts": stats.distractors_triggered,
             "other_words": stats.distractors, "false_accept_rate": stats.false_accept_rate,
             "false_accept_rate_interval": list(stats.false_accept_rate_interval)}
 
@@ -109,7 +118,7 @@ def power_law(counts: list[int], rates: list[float]) -> dict[str, float] | None:
     if len(counts) < 3 or min(rates) <= 0:
         return None
     slope, intercept = np.polyfit(np.log(counts), np.log(rates), 1)
-    target = TARGET_FALSE_ALARMS_PER_HOUR / SPARSE_OTHER_WORDS_PER_HOUR
+    target = TARGET_FALSE_ACCEPT_RATE
     needed = math.exp((math.log(target) - intercept) / slope) if slope < -1e-9 else math.inf
     return {"slope": float(slope), "target_false_accept_rate": target, "clips_needed": needed}
 
@@ -131,6 +140,7 @@ def measure(checkpoints: list[str], run_root: Path, rule: dict[str, int], dense_
         dense, sparse = (evaluate_rule(streams[name], rule["smooth_windows"], rule["min_windows"], THRESHOLDS,
                                        GatingConfig.window_s, GatingConfig.hop_s) for name in ("dense", "sparse"))
         point = operating_point(dense, sparse)
+        both = combine_stats([dense, sparse])
         rows.append({"checkpoint": checkpoint, **data,
                      "scoring_s": sum(c["scoring_s"] for chunks in streams.values() for c in chunks),
                      "operating_point": {"threshold": point["threshold"],
@@ -139,28 +149,28 @@ def measure(checkpoints: list[str], run_root: Path, rule: dict[str, int], dense_
                                          "hit_rate_interval": point["dense"]["hit_rate_interval"],
                                          "hits": point["dense"]["hits"], "keywords": point["dense"]["keywords"],
                                          "false_alarms_per_hour": point["sparse"]["false_alarms_per_hour"]},
-                     "at_target_hit_rate": cost_of_hits(dense, sparse),
+                     "at_target_hit_rate": cost_of_hits(dense, both),
                      "curve": [{"threshold": d.threshold, "hit_rate": d.hit_rate,
-                                "false_accept_rate": b.false_accept_rate}
-                               for d, b in zip(dense, combine_stats([dense, sparse]))]})
+                                "false_accept_rate": b.false_accept_rate} for d, b in zip(dense, both)]})
     rows.sort(key=lambda r: (r["protocol"], r["other_word_clips"], r["seed"]))
     fitted = [r for r in rows if r["at_target_hit_rate"]["false_accept_rate"] is not None and r["protocol"] == "12"]
     fit = power_law([r["other_word_clips"] for r in fitted],
                     [r["at_target_hit_rate"]["false_accept_rate"] for r in fitted])
+    if fit is not None:
+        fit.update(points=len(fitted), seeds=sorted({r["seed"] for r in fitted}))
     root = default_data_root()  # where gating_rules.cached_outputs builds the streams from
     distinct = sum(c.split("/", 1)[0] not in KEYWORDS for c in split_clips(root, scan_clips(root))[split])
     return {"split": split, "dense_minutes": dense_minutes, "sparse_hours": sparse_hours, "rule": rule,
             "distinct_other_word_clips": distinct, "detectors": rows, "power_law": fit}
 
 
-def plot(result: dict[str, Any], path: Path) -> None:
-    """Dense-stream hit rate against the share of other words set off, one curve per detector."""
-    import matplotlib
+def plot(result: dict[str, Any]) -> Any:
+    """Dense-stream hit rate against the share of other words set off, one curve per detector (a
+    matplotlib ``Figure``; save it with :func:`memtorch_power.io.save_figure`)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(7.0, 4.6))
+    figure = Figure(figsize=(7.0, 4.6))
+    axis = figure.subplots()
     kinds = sorted({(r["protocol"], r["other_word_clips"]) for r in result["detectors"]})
     seeds = sorted({r["seed"] for r in result["detectors"]})
     styles = ["-", "--", ":", "-."]
@@ -168,9 +178,9 @@ def plot(result: dict[str, Any], path: Path) -> None:
         curve = [p for p in row["curve"] if p["false_accept_rate"] is not None]
         axis.plot([100 * p["false_accept_rate"] for p in curve], [100 * p["hit_rate"] for p in curve],
                   marker=".", color=f"C{kinds.index((row['protocol'], row['other_word_clips']))}",
-                  linestyle=styles[seeds.index(row["seed"]) % len(styles)], label=f"{row['other_word_clips']} other-word clips, {row['protocol']} classes, "
-                                    f"seed {row['seed']}")
-    target = 100 * TARGET_FALSE_ALARMS_PER_HOUR / SPARSE_OTHER_WORDS_PER_HOUR
+                  linestyle=styles[seeds.index(row["seed"]) % len(styles)],
+                  label=f"{row['other_word_clips']} other-word clips, {row['protocol']} classes, seed {row['seed']}")
+    target = 100 * TARGET_FALSE_ACCEPT_RATE
     axis.axhline(100 * TARGET_HIT_RATE, color="grey", linestyle="--", linewidth=0.8)
     axis.axvline(target, color="grey", linestyle=":", linewidth=0.8)
     axis.annotate("target", (target, 100 * TARGET_HIT_RATE), textcoords="offset points", xytext=(4, 4), fontsize=8)
@@ -182,17 +192,12 @@ def plot(result: dict[str, Any], path: Path) -> None:
     axis.set_ylabel("hits on the dense validation stream (%)")
     axis.set_title("Wake-word detector: rejection against other-word training clips")
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    temporary = path.with_name(path.stem + ".partial.png")
-    figure.savefig(temporary, dpi=120)
-    plt.close(figure)
-    temporary.replace(path)
+    return figure
 
 
 def report_markdown(result: dict[str, Any], image: str) -> str:
     """The BENCHMARKS.md section."""
     rule = result["rule"]
-    target = TARGET_FALSE_ALARMS_PER_HOUR / SPARSE_OTHER_WORDS_PER_HOUR
     lines = ["## Detector rejection against other-word training clips (`benchmarks/gating_negatives.py`)", "",
              f"Digital DS-CNN detectors (40 log-mel, the `digital_logmel40.yaml` recipe) trained with fewer "
              f"`_unknown_` clips (`--data.unknown_share`), scored on the **{result['split']}** streams of "
@@ -200,7 +205,7 @@ def report_markdown(result: dict[str, Any], image: str) -> str:
              f"smooth {rule['smooth_windows']}, {rule['min_windows']} flagged window(s). The gating target "
              f"(≥ {100 * TARGET_HIT_RATE:.0f} % hits at ≤ {TARGET_FALSE_ALARMS_PER_HOUR:g} false alarm per hour "
              f"on a stream of {SPARSE_OTHER_WORDS_PER_HOUR:g} other words an hour) allows at most "
-             f"{100 * target:.1f} % of other words to set the detector off.", "",
+             f"{100 * TARGET_FALSE_ACCEPT_RATE:.1f} % of other words to set the detector off.", "",
              "*classes*: `12` puts every other word in `_unknown_`; `36` gives each of the 25 other words "
              "its own class (35 words and silence; the detector still scores the 10 keywords' posteriors).", "",
              "| other-word training clips | classes | seed | hits at ≤ 1 false alarm/h [95 %] (threshold) | "
@@ -222,11 +227,8 @@ def report_markdown(result: dict[str, Any], image: str) -> str:
     fit = result["power_law"]
     if fit is not None:
         needed = fit["clips_needed"]
-        fitted = [r for r in result["detectors"]
-                  if r["protocol"] == "12" and r["at_target_hit_rate"]["false_accept_rate"] is not None]
-        seeds = sorted({r["seed"] for r in fitted})
-        lines += ["", f"A power law through the {len(fitted)} 12-class points (seeds "
-                      f"{', '.join(map(str, seeds))}; a rough extrapolation beyond the measured range, not a "
+        lines += ["", f"A power law through the {fit['points']} 12-class points (seeds "
+                      f"{', '.join(map(str, fit['seeds']))}; a rough extrapolation beyond the measured range, not a "
                       f"measurement): false accepts ∝ clips^{fit['slope']:.2f}, which reaches "
                       f"{100 * fit['target_false_accept_rate']:.1f} % at about "
                       + (f"{float(f'{needed:.2g}'):,.0f} other-word training clips" if math.isfinite(needed)
@@ -258,7 +260,7 @@ def main() -> None:
     rule = {"smooth_windows": int(chosen["smooth_windows"]), "min_windows": int(chosen["min_windows"])}
     result = measure(args.detector, Path(args.run_root), rule, args.dense_minutes, args.sparse_hours)
     image = RESULTS / "gating_negatives.png"
-    plot(result, image)
+    save_figure(plot(result), image)
     save_results("gating_negatives", result)
     text = report_markdown(result, f"benchmarks/results/{image.name}")
     update_summary("gating_negatives", text)

@@ -16,6 +16,9 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import gating_negatives  # noqa: E402
 import gating_rules  # noqa: E402
+
+from memtorch_power.gating.detector import combine_stats  # noqa: E402
+from memtorch_power.io import save_figure  # noqa: E402
 from test_rules_benchmark import _chunk  # noqa: E402
 
 
@@ -65,13 +68,14 @@ def test_cost_of_the_target_hit_rate_is_read_at_the_highest_threshold_reaching_i
     sparse = [_chunk([], [0.95, 0.8, 0.7], hours=2.0)]  # 3 other words
     thresholds = [0.5, 0.75, 0.88, 0.97]
     rows = [gating_rules.evaluate_rule(chunks, 1, 1, thresholds, 1.0, 0.25) for chunks in (dense, sparse)]
-    cost = gating_negatives.cost_of_hits(*rows)
+    both = combine_stats(rows)
+    cost = gating_negatives.cost_of_hits(rows[0], both)
     # 90 % hits (9 of 10) first at 0.75; there 0.9 (dense) and 0.95, 0.8 (sparse) set it off: 3 of 4
     assert cost["threshold"] == 0.75 and cost["hit_rate"] == 0.9
     assert (cost["false_accepts"], cost["other_words"]) == (3, 4) and cost["false_accept_rate"] == 0.75
     low, high = cost["false_accept_rate_interval"]
     assert low < 0.75 < high
-    unreachable = gating_negatives.cost_of_hits(*rows, hit_rate=1.01)
+    unreachable = gating_negatives.cost_of_hits(rows[0], both, hit_rate=1.01)
     assert unreachable["threshold"] is None and unreachable["false_accept_rate"] is None
 
 
@@ -81,7 +85,8 @@ def test_power_law_recovers_its_slope_and_the_clips_the_target_needs() -> None:
     fit = gating_negatives.power_law(counts, rates)
     assert fit is not None and math.isclose(fit["slope"], -0.5, rel_tol=1e-9)
     target = fit["target_false_accept_rate"]
-    assert math.isclose(target, 1.0 / 54.0)
+    assert math.isclose(target, 1.0 / 54.0)  # 1 false alarm an hour over 54 other words an hour
+    assert gating_negatives.other_words_per_hour({"events_per_minute": 1.0, "distractor_share": 0.9}) == 54.0
     assert math.isclose(fit["clips_needed"], 50 * (target / 0.4) ** -2, rel_tol=1e-6)
     assert gating_negatives.power_law(counts[:2], rates[:2]) is None
     assert gating_negatives.power_law(counts, [0.1, 0.0, 0.05]) is None
@@ -106,6 +111,8 @@ def test_report_and_plot_show_every_detector(tmp_path: Path) -> None:
 
     rows = [row(62, "12", 1, 0.4), row(123, "12", 1, 0.2), row(238, "12", 2, 0.15), row(238, "36", 1, None)]
     fit = gating_negatives.power_law([62, 123, 238], [0.4, 0.2, 0.15])
+    assert fit is not None
+    fit.update(points=3, seeds=[1, 2])
     result = {"split": "validation", "dense_minutes": 40.0, "sparse_hours": 4.0, "distinct_other_word_clips": 43,
               "rule": {"smooth_windows": 1, "min_windows": 2}, "detectors": rows, "power_law": fit}
     text = gating_negatives.report_markdown(result, "plot.png")
@@ -114,5 +121,5 @@ def test_report_and_plot_show_every_detector(tmp_path: Path) -> None:
     assert "(none ≤ 1/h: highest threshold)" in text and "no threshold reaches 90 % hits" in text
     assert "through the 3 12-class points (seeds 1, 2;" in text and "43 distinct validation clips" in text
     image = tmp_path / "negatives.png"
-    gating_negatives.plot(result, image)
-    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not list(tmp_path.glob("*.partial.png"))
+    save_figure(gating_negatives.plot(result), image)
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and list(tmp_path.iterdir()) == [image]
